@@ -1,0 +1,1 @@
+"""squeezehome converter: Keras SqueezeBERT, training, distillation and int8 TFLite conversion."""
