@@ -1,0 +1,246 @@
+"""The output contract: intents, slots, value kinds and the BIO tag list, read from ``schema.json``.
+
+The schema is data (``sample_data/schema.json``, copied into every bundle); training, decoding,
+evaluation and the agent all read it through :class:`Schema`.
+
+Example:
+    >>> schema = Schema.load()
+    >>> schema.intent_labels[-1]
+    'NotRecognized'
+    >>> schema.slot_tags[:3]
+    ['O', 'B-name', 'I-name']
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from device_agent.errors import UserError
+
+NOT_RECOGNIZED = "NotRecognized"
+SCHEMA_FILE_NAME = "schema.json"
+
+
+def default_schema_path() -> Path:
+    """The project's schema: ``sample_data/schema.json`` (bundles carry a copy of the same file)."""
+    from sample_data import SAMPLE_DATA_DIR
+
+    return SAMPLE_DATA_DIR / SCHEMA_FILE_NAME
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    """One slot: its value kind, whether the model tags it as a span, and its enum values if any."""
+
+    name: str
+    kind: str
+    tagged: bool
+    values: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    """One intent: its name, a description and the slots it may carry."""
+
+    name: str
+    description: str
+    slots: tuple[str, ...]
+
+
+VALUE_KINDS = frozenset({"text", "integer_percent", "number", "color", "duration_part", "enum"})
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Intents, slots and inference vocabulary of the smart-home schema.
+
+    Args:
+        intent_specs: the fixed intents, in label order (``NotRecognized`` is appended as the last label).
+        slot_specs: every slot, in order; tagged slots give the BIO tags, inferred ones (domain,
+            device_class, volume_step) are filled by the decoder from the text and intent.
+        inference: word lists used to infer domain / device_class / volume_step.
+        path: where the schema was read from (None when built in memory).
+    """
+
+    intent_specs: tuple[IntentSpec, ...]
+    slot_specs: tuple[SlotSpec, ...]
+    inference: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    version: int = 1
+
+    # === Loading ===
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Schema:
+        """Read a schema file, or ``schema.json`` inside a bundle directory; default: the project's schema."""
+        p = Path(path) if path is not None else default_schema_path()
+        if p.is_dir():
+            p = p / SCHEMA_FILE_NAME
+        try:
+            raw = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise UserError(
+                f"schema file {p} does not exist; pass a schema.json or a bundle directory"
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise UserError(f"schema file {p} is not valid JSON ({exc}); fix or regenerate it") from exc
+        return cls.from_dict(raw, path=p)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], path: Path | None = None) -> Schema:
+        """Build and validate a schema from its JSON form."""
+        where = f"schema {path}" if path else "schema"
+        try:
+            slots = tuple(
+                SlotSpec(
+                    name=s["name"],
+                    kind=s["kind"],
+                    tagged=bool(s.get("tagged", True)),
+                    values=tuple(s.get("values", ())),
+                    description=s.get("description", ""),
+                )
+                for s in raw["slots"]
+            )
+            intents = tuple(
+                IntentSpec(
+                    name=i["name"], description=i.get("description", ""), slots=tuple(i.get("slots", ()))
+                )
+                for i in raw["intents"]
+            )
+        except (KeyError, TypeError) as exc:
+            raise UserError(
+                f"{where} is malformed (missing {exc}); compare with sample_data/schema.json"
+            ) from exc
+        slot_names = [s.name for s in slots]
+        if len(set(slot_names)) != len(slot_names):
+            raise UserError(f"{where} lists a slot twice; slot names must be unique")
+        intent_names = [i.name for i in intents]
+        if len(set(intent_names)) != len(intent_names) or NOT_RECOGNIZED in intent_names:
+            raise UserError(f"{where}: intent names must be unique and not {NOT_RECOGNIZED!r}")
+        for s in slots:
+            if s.kind not in VALUE_KINDS:
+                raise UserError(
+                    f"{where}: slot {s.name!r} has unknown kind {s.kind!r}; use one of {sorted(VALUE_KINDS)}"
+                )
+            if s.kind == "enum" and not s.values:
+                raise UserError(f"{where}: enum slot {s.name!r} needs a 'values' list")
+        for i in intents:
+            unknown = set(i.slots) - set(slot_names)
+            if unknown:
+                raise UserError(f"{where}: intent {i.name!r} uses undeclared slots {sorted(unknown)}")
+        return cls(
+            intent_specs=intents,
+            slot_specs=slots,
+            inference=dict(raw.get("inference", {})),
+            path=path,
+            version=int(raw.get("schema_version", 1)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (what ``from_dict`` reads)."""
+        return {
+            "schema_version": self.version,
+            "not_recognized": NOT_RECOGNIZED,
+            "intents": [
+                {"name": i.name, "description": i.description, "slots": list(i.slots)}
+                for i in self.intent_specs
+            ],
+            "slots": [
+                {"name": s.name, "kind": s.kind, "tagged": s.tagged, "description": s.description}
+                | ({"values": list(s.values)} if s.values else {})
+                for s in self.slot_specs
+            ],
+            "inference": self.inference,
+        }
+
+    # === Labels ===
+    @property
+    def intents(self) -> list[str]:
+        """The fixed intents, in label order (without NotRecognized)."""
+        return [i.name for i in self.intent_specs]
+
+    @property
+    def intent_labels(self) -> list[str]:
+        """Model intent classes: ``intents + ["NotRecognized"]``."""
+        return self.intents + [NOT_RECOGNIZED]
+
+    @property
+    def slots(self) -> list[str]:
+        """Every slot name, in order (tagged and inferred)."""
+        return [s.name for s in self.slot_specs]
+
+    @property
+    def tagged_slots(self) -> list[str]:
+        """Slots the model tags as text spans (BIO)."""
+        return [s.name for s in self.slot_specs if s.tagged]
+
+    @property
+    def inferred_slots(self) -> list[str]:
+        """Slots the decoder infers from text and intent (domain, device_class, volume_step)."""
+        return [s.name for s in self.slot_specs if not s.tagged]
+
+    @property
+    def slot_tags(self) -> list[str]:
+        """BIO tags: ``["O", "B-<slot>", "I-<slot>", …]`` for the tagged slots, in slot order."""
+        tags = ["O"]
+        for name in self.tagged_slots:
+            tags += [f"B-{name}", f"I-{name}"]
+        return tags
+
+    def intent_id(self, intent: str) -> int:
+        """Label index of an intent (NotRecognized is the last)."""
+        try:
+            return self.intent_labels.index(intent)
+        except ValueError:
+            raise UserError(
+                f"intent {intent!r} is not in the schema; known: {', '.join(self.intent_labels)}"
+            ) from None
+
+    def tag_id(self, tag: str) -> int:
+        """Index of a BIO tag."""
+        return self.slot_tags.index(tag)
+
+    # === Slots ===
+    def slot(self, name: str) -> SlotSpec:
+        """The spec of a slot."""
+        for s in self.slot_specs:
+            if s.name == name:
+                return s
+        raise KeyError(f"slot {name!r} is not in the schema")
+
+    def value_kind(self, slot: str) -> str:
+        """Value kind of a slot: text, integer_percent, number, color, duration_part or enum."""
+        return self.slot(slot).kind
+
+    def enum_values(self, slot: str) -> tuple[str, ...]:
+        """Allowed values of an enum slot (empty for other kinds)."""
+        return self.slot(slot).values
+
+    def intent(self, name: str) -> IntentSpec:
+        """The spec of an intent."""
+        for i in self.intent_specs:
+            if i.name == name:
+                return i
+        raise KeyError(f"intent {name!r} is not in the schema")
+
+    def intent_slots(self, intent: str) -> tuple[str, ...]:
+        """Slots an intent may carry (empty for NotRecognized)."""
+        if intent == NOT_RECOGNIZED:
+            return ()
+        return self.intent(intent).slots
+
+    # === Extension ===
+    def with_intents(self, extra: list[IntentSpec]) -> Schema:
+        """A schema with custom intents appended (label order: fixed intents, then custom, then NotRecognized)."""
+        known = set(self.intents)
+        new = [i for i in extra if i.name not in known]
+        for i in new:
+            unknown = set(i.slots) - set(self.slots)
+            if unknown:
+                raise UserError(
+                    f"custom intent {i.name!r} uses slots {sorted(unknown)} that the schema does not declare"
+                )
+        return Schema(self.intent_specs + tuple(new), self.slot_specs, self.inference, None, self.version)
