@@ -1,0 +1,79 @@
+"""Vocabulary trimming: keep only the word-pieces a task needs, so the embedding table shrinks.
+
+Kept, in their original order: the special tokens, every single-character piece (``x`` and ``##x``, so
+WordPiece can always fall back to characters and no word made of known characters becomes ``[UNK]``),
+every piece the given texts tokenize into, and any extra pieces asked for. The embedding rows are
+remapped with :func:`remap_rows`.
+
+Example:
+    >>> trim = trim_vocabulary(vocab, texts, tokenize=tokenizer.tokenize)
+    >>> new_table = remap_rows(old_table, trim)      # old_table: [len(vocab), d]
+    >>> write_vocab(trim.pieces, "vocab.txt")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+@dataclass(frozen=True)
+class VocabTrim:
+    """The kept pieces and, for each, its id in the original vocabulary."""
+
+    pieces: list[str]
+    old_ids: np.ndarray  # int64 [len(pieces)]
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+
+def read_vocab(path: str | Path) -> list[str]:
+    """One piece per line, id = line number."""
+    return Path(path).read_text(encoding="utf-8").splitlines()
+
+
+def write_vocab(pieces: Iterable[str], path: str | Path) -> None:
+    Path(path).write_text("".join(f"{p}\n" for p in pieces), encoding="utf-8")
+
+
+def is_single_character(piece: str) -> bool:
+    """``a`` or ``##a`` (special tokens like ``[PAD]`` are not)."""
+    body = piece[2:] if piece.startswith("##") else piece
+    return len(body) == 1
+
+
+def trim_vocabulary(
+    vocab: list[str],
+    texts: Iterable[str],
+    tokenize: Callable[[str], list[str]],
+    keep: Iterable[str] = (),
+) -> VocabTrim:
+    """Keep special tokens, single-character pieces, the pieces ``texts`` need and ``keep``.
+
+    Args:
+        vocab: the original vocabulary (id = index); ``[PAD]`` must be first.
+        texts: the task's sentences (training data, templates, name lists).
+        tokenize: text -> word-pieces with the ORIGINAL vocabulary (e.g. ``WordPieceTokenizer.tokenize``).
+        keep: further pieces to keep when present in ``vocab``.
+    """
+    index = {piece: i for i, piece in enumerate(vocab)}
+    if not vocab or vocab[0] != "[PAD]":
+        raise ValueError("the vocabulary must start with [PAD] (id 0 is padding)")
+    wanted = {p for p in SPECIAL_TOKENS if p in index}
+    wanted.update(p for p in vocab if is_single_character(p))
+    wanted.update(p for p in keep if p in index)
+    for text in texts:
+        wanted.update(p for p in tokenize(text) if p in index)
+    old_ids = np.array(sorted(index[p] for p in wanted), dtype=np.int64)
+    return VocabTrim(pieces=[vocab[i] for i in old_ids], old_ids=old_ids)
+
+
+def remap_rows(table: np.ndarray, trim: VocabTrim) -> np.ndarray:
+    """The rows of an embedding (or output) table for the kept pieces, in the new id order."""
+    return np.asarray(table)[trim.old_ids]
