@@ -1,0 +1,237 @@
+"""Build a bundle (format v1, see docs/ARCHITECTURE.md) from a .tflite model and its vocabulary/schema/labels.
+
+The model is opened with the board's own interpreter wrapper (`device_agent.interpreter.TFLiteModel`) to
+read its sequence length and int8 quantization, and its output sizes are checked against the labels, so a
+bundle that builds is a bundle the agent can load.
+
+Example:
+    >>> build_bundle(Path("runs/tiny"), Path("out/bundle.tar.gz"), version="1.2.0")   # doctest: +SKIP
+    PosixPath('out/bundle.tar.gz')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from device_agent.errors import UserError
+from firmware.bundle_archive import is_archive, pack_archive
+
+MODEL_FILE = "model.tflite"
+VOCAB_FILE = "vocab.txt"
+SCHEMA_FILE = "schema.json"
+LABELS_FILE = "labels.json"
+SELF_TEST_FILE = "self_test.json"
+_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
+
+
+def build_bundle(
+    model: Path,
+    out: Path,
+    *,
+    vocab: Path | None = None,
+    schema: Path | None = None,
+    labels: Path | dict[str, list[str]] | None = None,
+    name: str = "squeezehome",
+    version: str = "1.0.0",
+    self_test: Path | list[dict[str, str]] | None = None,
+    decoder: dict[str, Any] | None = None,
+    sign_key: Path | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write a bundle directory, or a ``.tar.gz`` when ``out`` ends so; return ``out``.
+
+    Args:
+        model: a ``.tflite`` file, or a directory holding ``model.tflite`` and (unless given
+            separately) ``vocab.txt``, ``schema.json``, ``labels.json`` and optionally ``self_test.json``.
+        out: bundle directory or ``*.tar.gz`` to write (replaced atomically if it is an old bundle).
+        vocab, schema, labels: override the files found beside/in ``model``. ``labels`` is
+            ``{"intents": [...], "slot_tags": [...]}`` (file or dict); without it, it is derived from the schema.
+        name, version: the model's name and version (the version names the install directory on a board).
+        self_test: sentences with expected intents (``[{"text": …, "intent": …}]``, a JSON or JSONL file),
+            run by the board after an over-the-air update.
+        decoder: decoder settings for the manifest (e.g. ``{"intent_threshold": 0.5}``).
+        sign_key: an Ed25519 private key (PEM) to sign the manifest with.
+    """
+    from device_agent.bundle import load_bundle, write_manifest
+    from device_agent.interpreter import TFLiteModel
+
+    model = Path(model)
+    if not model.exists():
+        raise UserError(
+            f"model {model} does not exist; pass a .tflite file or a model directory with --model"
+        )
+    model_dir = model if model.is_dir() else model.parent
+    model_file = model / MODEL_FILE if model.is_dir() else model
+    vocab = _existing(vocab or model_dir / VOCAB_FILE, "vocabulary", "--vocab")
+    schema = _existing(schema or model_dir / SCHEMA_FILE, "schema", "--schema")
+    _existing(model_file, "model", "--model")
+    if not _VERSION_RE.match(version):
+        raise UserError(f"version {version!r} must be 1-64 characters of letters, digits, '.', '_', '+', '-'")
+    if labels is None and (model_dir / LABELS_FILE).is_file():
+        labels = model_dir / LABELS_FILE
+    label_lists = _read_labels(labels, schema)
+    if self_test is None and (model_dir / SELF_TEST_FILE).is_file():
+        self_test = model_dir / SELF_TEST_FILE
+    tests = _read_self_test(self_test, label_lists["intents"])
+
+    tflite = TFLiteModel(model_file)
+    _check_outputs(tflite, label_lists, model_file)
+    out = Path(out)
+    _check_out(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)
+    try:
+        shutil.copyfile(model_file, staging / MODEL_FILE)
+        shutil.copyfile(vocab, staging / VOCAB_FILE)
+        shutil.copyfile(schema, staging / SCHEMA_FILE)
+        fields: dict[str, Any] = {
+            "model": {
+                "name": name,
+                "version": version,
+                "file": MODEL_FILE,
+                "max_seq_length": tflite.sequence_length,
+            },
+            "tokenizer": {
+                "type": "wordpiece",
+                "vocab_file": VOCAB_FILE,
+                "lowercase": True,
+                "strip_accents": True,
+            },
+            "schema_file": SCHEMA_FILE,
+            "labels": label_lists,
+            "quantization": tflite.quantization,
+            "decoder": dict(decoder or {"intent_threshold": 0.5}),
+            "self_test": tests,
+        }
+        write_manifest(staging, fields)
+        if sign_key is not None:
+            from firmware.signing import load_private_key, sign_bundle
+
+            sign_bundle(staging, load_private_key(sign_key))
+        load_bundle(staging)  # what the board will do first
+        if is_archive(out):
+            pack_archive(staging, out)
+        else:
+            _replace_dir(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def bundle_size(path: Path) -> int:
+    """Bytes of a bundle: the archive size, or the sum of a directory's files."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _existing(path: Path, what: str, flag: str) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{what} file {path} does not exist; pass it with {flag}")
+    return path
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {what} {path}: {exc}") from exc
+
+
+def _read_labels(labels: Path | dict[str, list[str]] | None, schema: Path) -> dict[str, list[str]]:
+    if labels is None:
+        return labels_from_schema(_read_json(schema, "schema"))
+    data = labels if isinstance(labels, dict) else _read_json(Path(labels), "labels")
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), list) and data[k] and all(isinstance(v, str) for v in data[k])
+        for k in ("intents", "slot_tags")
+    ):
+        raise UserError('labels must be {"intents": [names…], "slot_tags": ["O", "B-…", …]}; check --labels')
+    return {"intents": list(data["intents"]), "slot_tags": list(data["slot_tags"])}
+
+
+def labels_from_schema(schema: dict[str, Any]) -> dict[str, list[str]]:
+    """Intents (+ the not-recognized class last) and BIO tags of the tagged slots, in schema order."""
+    try:
+        intents = [i["name"] if isinstance(i, dict) else str(i) for i in schema["intents"]]
+        slots = [s for s in schema.get("slots", []) if not isinstance(s, dict) or s.get("tagged", True)]
+    except (KeyError, TypeError) as exc:
+        raise UserError("schema has no intents list; pass --labels labels.json") from exc
+    names = [s["name"] if isinstance(s, dict) else str(s) for s in slots]
+    tags = ["O"] + [f"{p}-{n}" for n in names for p in ("B", "I")]
+    return {"intents": intents + [schema.get("not_recognized", "NotRecognized")], "slot_tags": tags}
+
+
+def _read_self_test(source: Path | list[dict[str, str]] | None, intents: list[str]) -> list[dict[str, str]]:
+    if source is None:
+        return []
+    if isinstance(source, list):
+        items = source
+    else:
+        text = Path(source).read_text(encoding="utf-8") if Path(source).is_file() else None
+        if text is None:
+            raise UserError(f"self-test file {source} does not exist; pass --self-test FILE")
+        try:
+            items = (
+                json.loads(text)
+                if text.lstrip().startswith("[")
+                else [json.loads(line) for line in text.splitlines() if line.strip()]
+            )
+        except ValueError as exc:
+            raise UserError(f"self-test file {source} is not JSON or JSONL: {exc}") from exc
+    out = []
+    for item in items:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("text"), str)
+            and isinstance(item.get("intent"), str)
+        ):
+            raise UserError('each self-test entry must be {"text": "...", "intent": "..."}')
+        if item["intent"] not in intents:
+            raise UserError(f"self-test intent {item['intent']!r} is not one of the model's intents")
+        out.append({"text": item["text"], "intent": item["intent"]})
+    return out
+
+
+def _check_outputs(tflite: Any, labels: dict[str, list[str]], path: Path) -> None:
+    outs = tflite.outputs
+    for needed in ("intent_logits", "slot_logits"):
+        if needed not in outs:
+            raise UserError(
+                f"{path} has no output {needed!r} (found {', '.join(outs)}); convert it with `squeezehome convert`"
+            )
+    n_intents, n_tags = outs["intent_logits"].shape[-1], outs["slot_logits"].shape[-1]
+    if n_intents != len(labels["intents"]) or n_tags != len(labels["slot_tags"]):
+        raise UserError(
+            f"{path} predicts {n_intents} intents and {n_tags} slot tags but the labels list "
+            f"{len(labels['intents'])} and {len(labels['slot_tags'])}; pass the labels.json the model was trained with"
+        )
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    if not out.exists():
+        return
+    if not overwrite:
+        raise UserError(f"{out} exists; remove it or choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise UserError(f"{out} is a non-empty directory that is not a bundle; choose another --out")
+
+
+def _replace_dir(staging: Path, out: Path) -> None:
+    """Move ``staging`` to ``out``; an old bundle at ``out`` is removed only after the new one is in place."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    old = out.with_name(f".{out.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    out.rename(old)
+    staging.rename(out)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,119 @@
+"""`firmware build`: bundles the agent can load, with checksums, from a model file or a model directory."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from tiny_tflite import tiny_labels, write_tiny_model_dir
+
+from converter.cli import main
+from device_agent.bundle import load_bundle, sha256_file
+from device_agent.errors import UserError
+from firmware.bundle_archive import open_bundle
+from firmware.bundle_builder import build_bundle, bundle_size, labels_from_schema
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    return write_tiny_model_dir(tmp_path_factory.mktemp("model"))
+
+
+def test_build_from_model_dir(tmp_path, model_dir):
+    out = build_bundle(
+        model_dir,
+        tmp_path / "bundle",
+        name="tiny",
+        version="1.2.3",
+        self_test=[{"text": "turn on the light", "intent": "HassTurnOn"}],
+    )
+    bundle = load_bundle(out)
+    m = bundle.manifest
+    assert (m.model.name, m.model.version, m.model.max_seq_length) == ("tiny", "1.2.3", 16)
+    assert m.labels == tiny_labels()
+    assert m.files["model.tflite"] == sha256_file(model_dir / "model.tflite")
+    assert set(m.files) == {"model.tflite", "vocab.txt", "schema.json"}
+    assert m.quantization["intent_logits"]["dtype"] == "int8"
+    assert m.self_test == [{"text": "turn on the light", "intent": "HassTurnOn"}]
+    assert (out.stat().st_mode & 0o777) == 0o755
+
+
+def test_build_from_tflite_file_with_explicit_files(tmp_path, model_dir):
+    labels = tmp_path / "my_labels.json"
+    labels.write_text((model_dir / "labels.json").read_text())
+    out = build_bundle(
+        model_dir / "model.tflite",
+        tmp_path / "b",
+        vocab=model_dir / "vocab.txt",
+        schema=model_dir / "schema.json",
+        labels=labels,
+    )
+    assert load_bundle(out).manifest.model.version == "1.0.0"
+
+
+def test_labels_from_schema_match_contract(model_dir):
+    labels = labels_from_schema(json.loads((model_dir / "schema.json").read_text()))
+    assert labels["intents"][-1] == "NotRecognized"
+    assert labels["slot_tags"][:3] == ["O", "B-name", "I-name"]
+    assert "B-domain" not in labels["slot_tags"]  # untagged (inferred) slots get no tags
+
+
+def test_archive_round_trip_and_rebuild_replaces(tmp_path, model_dir):
+    archive = build_bundle(model_dir, tmp_path / "b.tar.gz", version="1.0.0")
+    with tarfile.open(archive) as tar:
+        assert sorted(tar.getnames()) == ["manifest.json", "model.tflite", "schema.json", "vocab.txt"]
+    with open_bundle(archive) as root:
+        assert load_bundle(root).manifest.model.version == "1.0.0"
+    assert bundle_size(archive) == archive.stat().st_size
+    build_bundle(model_dir, archive, version="1.0.1")
+    with open_bundle(archive) as root:
+        assert load_bundle(root).manifest.model.version == "1.0.1"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"labels": {"intents": ["A", "B"], "slot_tags": ["O"]}}, "predicts 32 intents"),
+        ({"version": "../evil"}, "version"),
+        ({"vocab": Path("/nonexistent/vocab.txt")}, "vocabulary file"),
+        ({"self_test": [{"text": "hi", "intent": "Nope"}]}, "not one of the model's intents"),
+    ],
+)
+def test_bad_input_is_one_clear_error(tmp_path, model_dir, change, message):
+    with pytest.raises(UserError, match=message):
+        build_bundle(model_dir, tmp_path / "b", **change)
+    assert not (tmp_path / "b").exists()
+    assert list(tmp_path.iterdir()) == []  # no staging left behind
+
+
+def test_refuses_to_overwrite_a_non_bundle_dir(tmp_path, model_dir):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "precious.txt").write_text("x")
+    with pytest.raises(UserError, match="not a bundle"):
+        build_bundle(model_dir, tmp_path / "b")
+    assert (tmp_path / "b" / "precious.txt").exists()
+
+
+def test_cli_build(tmp_path, model_dir, capsys):
+    tests = tmp_path / "self_test.jsonl"
+    tests.write_text('{"text": "turn on the light", "intent": "HassTurnOn"}\n')
+    main(
+        [
+            "firmware",
+            "build",
+            "--model",
+            str(model_dir),
+            "--out",
+            str(tmp_path / "b.tar.gz"),
+            "--version",
+            "3.0.0",
+            "--self-test",
+            str(tests),
+        ]
+    )
+    assert "bundle squeezehome 3.0.0 written" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["firmware", "build", "--model", str(tmp_path / "missing.tflite"), "--out", str(tmp_path / "x")])
+    assert "does not exist" in capsys.readouterr().err
