@@ -1,0 +1,141 @@
+"""Small, exact rewrites of a converted int8 TFLite flatbuffer.
+
+The TFLite converter leaves two things an int8 / TFLite Micro graph does not want:
+
+- ``attention_mask`` (int32) enters through ``CAST -> float32 -> QUANTIZE``: a float32 tensor in an
+  otherwise integer graph. The mask only holds 0 and 1, so each ``QUANTIZE`` of the cast is replaced by a
+  ``GATHER`` from a two-entry int8 table ``[q(0), q(1)]`` with the QUANTIZE's own output parameters —
+  bit-exact, and the float tensor disappears.
+- Keras' ``Embedding`` (``ops.take``) wraps negative indices with ``LESS/ADD/SELECT``; TFLite Micro has
+  no SELECT kernel, only ``SELECT_V2`` (same semantics plus broadcasting), so the opcode is switched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from tensorflow.lite.python import schema_py_generated as schema
+from tensorflow.lite.tools import flatbuffer_utils
+
+MASK_INPUT = "attention_mask"
+
+
+def rewrite_int8_graph(content: bytes, mask_input: str = MASK_INPUT) -> tuple[bytes, list[str]]:
+    """Apply every rewrite; return the new flatbuffer and a list of what was changed."""
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    changes = _mask_cast_to_gather(model, mask_input) + _select_to_select_v2(model)
+    if not changes:
+        return content, []
+    return flatbuffer_utils.convert_object_to_bytearray(model), changes
+
+
+def _opcode_index(model: Any, builtin: int) -> int:
+    for i, code in enumerate(model.operatorCodes):
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+            return i
+    code = schema.OperatorCodeT()
+    code.builtinCode = builtin
+    code.deprecatedBuiltinCode = min(builtin, 127)
+    code.version = 1
+    model.operatorCodes.append(code)
+    return len(model.operatorCodes) - 1
+
+
+def _op_name(model: Any, op: Any) -> str:
+    return flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) or "?"
+
+
+def _signature_input_tensor(model: Any, subgraph_index: int, name: str) -> int | None:
+    for sig in model.signatureDefs or []:
+        if sig.subgraphIndex != subgraph_index:
+            continue
+        for t in sig.inputs or []:
+            if _str(t.name) == name:
+                return int(t.tensorIndex)
+    subgraph = model.subgraphs[subgraph_index]
+    for i in subgraph.inputs:
+        if _str(subgraph.tensors[i].name) == name:
+            return int(i)
+    return None
+
+
+def _str(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _mask_cast_to_gather(model: Any, mask_input: str) -> list[str]:
+    changes = []
+    gather_code = None
+    for sg_index, subgraph in enumerate(model.subgraphs):
+        mask_tensor = _signature_input_tensor(model, sg_index, mask_input)
+        if mask_tensor is None:
+            continue
+        ops = subgraph.operators
+        for cast in [op for op in ops if _op_name(model, op) == "CAST" and list(op.inputs) == [mask_tensor]]:
+            cast_out = cast.outputs[0]
+            if subgraph.tensors[cast_out].type != schema.TensorType.FLOAT32:
+                continue
+            consumers = [op for op in ops if cast_out in list(op.inputs)]
+            if not consumers or any(_op_name(model, op) != "QUANTIZE" for op in consumers):
+                continue
+            if gather_code is None:
+                gather_code = _opcode_index(model, schema.BuiltinOperator.GATHER)
+            for quant in consumers:
+                out = subgraph.tensors[quant.outputs[0]]
+                if out.type != schema.TensorType.INT8 or out.quantization is None:
+                    break
+                scale, zero_point = float(out.quantization.scale[0]), int(out.quantization.zeroPoint[0])
+                table = np.clip(np.round(np.array([0.0, 1.0]) / scale) + zero_point, -128, 127).astype(
+                    np.int8
+                )
+                table_tensor = _add_const_tensor(
+                    model, subgraph, table, f"{mask_input}_int8_table", out.quantization
+                )
+                quant.opcodeIndex = gather_code
+                quant.inputs = [table_tensor, mask_tensor]
+                quant.builtinOptionsType = schema.BuiltinOptions.GatherOptions
+                quant.builtinOptions = schema.GatherOptionsT()
+                quant.builtinOptions.axis = 0
+                quant.builtinOptions.batchDims = 0
+            else:
+                subgraph.operators = [op for op in subgraph.operators if op is not cast]
+                ops = subgraph.operators
+                changes.append(
+                    f"{mask_input}: CAST->float32->QUANTIZE replaced by GATHER from an int8 [q(0), q(1)] table"
+                )
+    return changes
+
+
+def _add_const_tensor(model: Any, subgraph: Any, values: np.ndarray, name: str, quantization: Any) -> int:
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(values.tobytes(), dtype=np.uint8).tolist()
+    model.buffers.append(buffer)
+    tensor = schema.TensorT()
+    tensor.shape = list(values.shape)
+    tensor.type = schema.TensorType.INT8
+    tensor.buffer = len(model.buffers) - 1
+    tensor.name = name
+    q = schema.QuantizationParametersT()
+    q.scale = list(quantization.scale)
+    q.zeroPoint = list(quantization.zeroPoint)
+    q.quantizedDimension = 0
+    tensor.quantization = q
+    subgraph.tensors.append(tensor)
+    return len(subgraph.tensors) - 1
+
+
+def _select_to_select_v2(model: Any) -> list[str]:
+    changes = []
+    select_v2 = None
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            if _op_name(model, op) != "SELECT":
+                continue
+            if select_v2 is None:
+                select_v2 = _opcode_index(model, schema.BuiltinOperator.SELECT_V2)
+            op.opcodeIndex = select_v2
+            op.builtinOptionsType = schema.BuiltinOptions.SelectV2Options
+            op.builtinOptions = schema.SelectV2OptionsT()
+            changes.append("SELECT -> SELECT_V2 (TFLite Micro has only SELECT_V2)")
+    return changes
