@@ -42,11 +42,8 @@ def read_manifest(root: Path) -> dict[str, Any]:
 def extract_archive(archive: Path | bytes, dest: Path) -> Path:
     """Extract a bundle archive (path or bytes) into ``dest``; return the directory holding the manifest."""
     try:
-        if isinstance(archive, bytes):
-            tar = tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz")
-        else:
-            tar = tarfile.open(archive, mode="r:gz")
-        with tar:
+        source = {"fileobj": io.BytesIO(archive)} if isinstance(archive, bytes) else {"name": archive}
+        with tarfile.open(mode="r:gz", **source) as tar:
             for member in tar.getmembers():
                 if not (member.isfile() or member.isdir()):
                     raise UserError(
