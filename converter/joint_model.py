@@ -1,7 +1,7 @@
 """The joint intent + slot model: a SqueezeBERT backbone with an intent head and a BIO slot-tagging head.
 
 Inputs ``input_ids`` and ``attention_mask`` (int32 ``[B, L]``); outputs a dict with ``intent_logits``
-(``[B, n_intents]``, from the first token, ``[CLS]``) and ``slot_logits`` (``[B, L, n_tags]``). This is the
+(``[B, n_intents]``, from the first token, ``[CLS]``, through the backbone's pooler) and ``slot_logits`` (``[B, L, n_tags]``). This is the
 I/O contract of docs/ARCHITECTURE.md that the int8 converter and the board's interpreter rely on.
 
 Example:
@@ -20,21 +20,21 @@ import keras
 INPUT_NAMES = ("input_ids", "attention_mask")
 
 
-def _sequence_output(outputs: Any) -> Any:
-    """The backbone's per-token hidden states, whatever container it returns them in."""
+def _backbone_features(outputs: Any) -> tuple[Any, Any]:
+    """(per-token hidden states, sentence features): ``pooled_output`` if the backbone has one, else ``[CLS]``."""
     if isinstance(outputs, dict):
-        for key in ("sequence_output", "last_hidden_state", "hidden_states"):
-            if key in outputs:
-                return outputs[key]
-        raise ValueError(f"backbone outputs {sorted(outputs)} hold no sequence_output")
-    if isinstance(outputs, (list, tuple)):
-        return outputs[0]
-    return outputs
+        sequence = outputs.get("sequence_output")
+        if sequence is None:
+            raise ValueError(f"backbone outputs {sorted(outputs)} hold no sequence_output")
+        pooled = outputs.get("pooled_output")
+        return sequence, (pooled if pooled is not None else sequence[:, 0, :])
+    sequence = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+    return sequence, sequence[:, 0, :]
 
 
 @keras.saving.register_keras_serializable(package="squeezehome")
 class JointIntentSlotModel(keras.Model):
-    """SqueezeBERT backbone + intent classifier on ``[CLS]`` + per-token slot-tag classifier.
+    """SqueezeBERT backbone + intent classifier on the pooled ``[CLS]`` + per-token slot-tag classifier.
 
     Args:
         backbone: a ``SqueezeBertBackbone`` (inputs ``input_ids``/``attention_mask``).
@@ -57,9 +57,8 @@ class JointIntentSlotModel(keras.Model):
 
         # === Functional Model ===
         inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
-        sequence = _sequence_output(backbone(inputs))
-        first_token = sequence[:, 0, :]
-        intent_logits = self.intent_head(self.intent_dropout(first_token))
+        sequence, sentence = _backbone_features(backbone(inputs))
+        intent_logits = self.intent_head(self.intent_dropout(sentence))
         slot_logits = self.slot_head(self.slot_dropout(sequence))
         kwargs.setdefault("name", "joint_intent_slot")
         super().__init__(

@@ -2,7 +2,8 @@
 
 Kept, in their original order: the special tokens, every single-character piece (``x`` and ``##x``, so
 WordPiece can always fall back to characters and no word made of known characters becomes ``[UNK]``),
-every piece the given texts tokenize into, and any extra pieces asked for. The embedding rows are
+every piece the given texts tokenize into, any extra pieces asked for, and optionally the most frequent
+remaining pieces up to a target size. The embedding rows are
 remapped with :func:`remap_rows`.
 
 Example:
@@ -53,6 +54,7 @@ def trim_vocabulary(
     texts: Iterable[str],
     tokenize: Callable[[str], list[str]],
     keep: Iterable[str] = (),
+    target_size: int | None = None,
 ) -> VocabTrim:
     """Keep special tokens, single-character pieces, the pieces ``texts`` need and ``keep``.
 
@@ -61,6 +63,8 @@ def trim_vocabulary(
         texts: the task's sentences (training data, templates, name lists).
         tokenize: text -> word-pieces with the ORIGINAL vocabulary (e.g. ``WordPieceTokenizer.tokenize``).
         keep: further pieces to keep when present in ``vocab``.
+        target_size: if larger than what is needed, fill up with the lowest-id remaining pieces (BERT's ids
+            are frequency ordered), so words the data never had still find whole-word pieces.
     """
     index = {piece: i for i, piece in enumerate(vocab)}
     if not vocab or vocab[0] != "[PAD]":
@@ -70,6 +74,12 @@ def trim_vocabulary(
     wanted.update(p for p in keep if p in index)
     for text in texts:
         wanted.update(p for p in tokenize(text) if p in index)
+    if target_size is not None and target_size > len(wanted):
+        for piece in vocab:
+            if len(wanted) >= target_size:
+                break
+            if not piece.startswith("[unused"):
+                wanted.add(piece)
     old_ids = np.array(sorted(index[p] for p in wanted), dtype=np.int64)
     return VocabTrim(pieces=[vocab[i] for i in old_ids], old_ids=old_ids)
 
