@@ -36,10 +36,10 @@ _INTENT_TOPIC = re.compile(r"^hermes/intent/([^/#+]+)$")
 class PayloadError(ValueError):
     """A payload that is not a valid query; ``str()`` is the message sent on ``hermes/error/nlu``.
 
-    ``site_id`` and ``session_id`` are filled when they could be read from the payload.
+    ``site_id`` and ``session_id`` are filled when they could be read from the payload (else None / "").
     """
 
-    def __init__(self, message: str, site_id: str = DEFAULT_SITE_ID, session_id: str = "") -> None:
+    def __init__(self, message: str, site_id: str | None = None, session_id: str = "") -> None:
         super().__init__(message)
         self.site_id = site_id
         self.session_id = session_id
@@ -262,7 +262,7 @@ def parse_query(payload: bytes, max_text_length: int = 1000) -> NluQuery:
         raise PayloadError("payload is not a JSON object")
     site_id = data.get("siteId")
     session_id = data.get("sessionId")
-    site_id = site_id if isinstance(site_id, str) else DEFAULT_SITE_ID
+    site_id = site_id if isinstance(site_id, str) else None
     session_id = session_id if isinstance(session_id, str) else ""
     for key in _ID_FIELDS:
         if data.get(key) is not None and not isinstance(data[key], str):
@@ -287,7 +287,7 @@ def parse_query(payload: bytes, max_text_length: int = 1000) -> NluQuery:
     return NluQuery(
         input=data["input"],
         id=data.get("id") or "",
-        siteId=site_id,
+        siteId=site_id or DEFAULT_SITE_ID,
         sessionId=session_id,
         intentFilter=list(intent_filter) if intent_filter is not None else None,
         customData=custom if isinstance(custom, str) else None,
