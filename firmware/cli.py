@@ -142,14 +142,42 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
     "--ssh-key", "ssh_identity", type=click.Path(path_type=Path), help="ssh identity file for ssh:// targets"
 )
 @click.option(
+    "--ssh-option",
+    "ssh_options",
+    multiple=True,
+    help="extra ssh -o option (repeatable), e.g. StrictHostKeyChecking=accept-new",
+)
+@click.option(
+    "--restart-command", default=None, help="run on an ssh:// device after installing (default: systemctl)"
+)
+@click.option(
     "--keep", default=2, show_default=True, help="bundle versions kept on the device (current + previous)"
 )
-def flash(bundle: Path, target: str, broker, site_id, trusted_key, ssh_identity, keep: int) -> None:
+def flash(
+    bundle: Path,
+    target: str,
+    broker,
+    site_id,
+    trusted_key,
+    ssh_identity,
+    ssh_options,
+    restart_command,
+    keep: int,
+) -> None:
     """Install a bundle onto a device root file system (or over SSH) and enable the agent at boot."""
     from firmware.flash import FlashSettings, flash_bundle
 
     settings = FlashSettings(broker=broker, site_id=site_id, trusted_key=trusted_key, keep=keep)
-    result = flash_bundle(bundle, target, settings, ssh_identity=ssh_identity, progress=click.echo)
+    if restart_command is not None:
+        settings.restart_command = restart_command
+    result = flash_bundle(
+        bundle,
+        target,
+        settings,
+        ssh_identity=ssh_identity,
+        ssh_options=list(ssh_options),
+        progress=click.echo,
+    )
     click.echo(result.summary())
 
 
