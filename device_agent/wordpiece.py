@@ -20,7 +20,7 @@ Example:
     >>> enc.tokens
     ['[CLS]', 'turn', 'on', 'the', 'lamp', '##s', '[UNK]', '[SEP]']
     >>> enc.offsets[4:6]
-    [(11, 15), (15, 17)]
+    [(12, 16), (16, 17)]
 """
 
 from __future__ import annotations
