@@ -45,6 +45,11 @@ class TokenEmbedding(keras.layers.Layer):
         )
 
     def call(self, ids):
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            # ops.take would first remap negative ids (LESS + SELECT in the TFLite graph); ids are never negative.
+            return tf.gather(self.embeddings, ids, axis=0)
         return ops.take(self.embeddings, ids, axis=0)
 
     def compute_output_shape(self, input_shape):
