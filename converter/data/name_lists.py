@@ -1,0 +1,94 @@
+"""The project's own name lists (sample_data/names.yaml) with a seeded train / held-out split."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from device_agent.errors import UserError
+from device_agent.schema import Schema
+from sample_data import SAMPLE_DATA_DIR
+
+NAMES_FILE = SAMPLE_DATA_DIR / "names.yaml"
+DEVICE_DOMAINS = (
+    "light", "switch", "fan", "cover", "lock", "climate", "media_player", "vacuum", "scene", "script", "valve",
+    "sensor", "binary_sensor",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NameLists:
+    """Name lists split into the values used for training and the ones held out for the unseen-names dev set."""
+
+    train: dict[str, list[str]]
+    held_out: dict[str, list[str]]
+
+    def for_split(self, held_out: bool) -> dict[str, list[str]]:
+        return self.held_out if held_out else self.train
+
+
+def load_lists(path: Path = NAMES_FILE) -> dict[str, list[str]]:
+    """``lists:`` of a names YAML file: ``{list name: [values]}`` (lower-cased, stripped)."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise UserError(f"name list file {path} does not exist") from exc
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {exc}") from exc
+    lists = raw.get("lists", {})
+    if not isinstance(lists, dict):
+        raise UserError(f"{path}: 'lists' must map list names to lists of strings")
+    return {k: [str(v).strip().lower() for v in vs if str(v).strip()] for k, vs in lists.items()}
+
+
+def generic_words(schema: Schema) -> set[str]:
+    """Every word of the schema's domain / device-class vocabulary (a phrase made only of these is no name)."""
+    words = set()
+    inference = schema.inference
+    for table in ("domain_words", "device_class_words"):
+        for phrases in inference.get(table, {}).values():
+            for p in phrases:
+                words.update(p.split())
+    return words | {"smart", "robot", "main", "all", "the", "my", "device", "devices", "thing"}
+
+
+def is_generic_device_phrase(phrase: str, schema: Schema) -> bool:
+    """True for "lights", "the smart plug", "robot vacuum": a kind of device, not a device's own name."""
+    words = re.findall(r"[a-z0-9']+", phrase.lower())
+    return bool(words) and all(w in generic_words(schema) for w in words)
+
+
+def _held_out(value: str, seed: int, fraction: float) -> bool:
+    digest = hashlib.sha256(f"{seed}:{value}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+
+
+def split_lists(
+    lists: dict[str, list[str]], schema: Schema, seed: int = 0, held_out_fraction: float = 0.2
+) -> NameLists:
+    """Split every list by a seeded hash of each value; generic device words are removed from name lists."""
+    train: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = {}
+    for key, values in lists.items():
+        if key.startswith("name_"):
+            values = [v for v in values if not is_generic_device_phrase(v, schema)]
+        values = list(dict.fromkeys(values))
+        t = [v for v in values if not _held_out(v, seed, held_out_fraction)]
+        h = [v for v in values if _held_out(v, seed, held_out_fraction)]
+        if not t or not h:  # tiny lists: keep both sides non-empty
+            t, h = values, values
+        train[key], held[key] = t, h
+    return NameLists(train=train, held_out=held)
+
+
+def merge_lists(*many: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Union of list dicts, order kept, duplicates removed."""
+    out: dict[str, list[str]] = {}
+    for lists in many:
+        for k, vs in lists.items():
+            out[k] = list(dict.fromkeys(out.get(k, []) + list(vs)))
+    return out

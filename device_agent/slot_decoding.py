@@ -1,0 +1,250 @@
+"""Slot decoding: word-level BIO tags → character spans → normalized values, plus inferred slots.
+
+The model predicts a BIO tag on the first word-piece of every word. :func:`decode_slots` reads those
+predictions, repairs ill-formed sequences (an ``I-x`` without ``B-x`` starts a span), cuts the span
+out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
+adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
+
+Example:
+    >>> schema = Schema.load()
+    >>> [(s.slot, s.value) for s in infer_slots("open the garage door", "HassTurnOn", schema)]
+    [('domain', 'cover'), ('device_class', 'garage')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from device_agent.schema import NOT_RECOGNIZED, Schema
+from device_agent.value_normalizers import normalize_value, normalize_volume_step
+
+
+@dataclass(frozen=True)
+class SlotValue:
+    """A decoded slot: its raw text and span in the input, normalized value, kind and confidence."""
+
+    slot: str
+    raw_value: str
+    value: Any
+    kind: str
+    start: int
+    end: int
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slot": self.slot,
+            "raw_value": self.raw_value,
+            "value": self.value,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "confidence": self.confidence,
+        }
+
+
+# === Tagged slots ===
+def decode_slots(
+    text: str,
+    encoding: Any,
+    tag_probs: np.ndarray,
+    schema: Schema,
+    intent: str | None,
+    *,
+    min_confidence: float = 0.0,
+) -> list[SlotValue]:
+    """Decode tag probabilities into slot values (tagged spans + inferred slots).
+
+    Args:
+        text: the original text given to the tokenizer.
+        encoding: its ``Encoding`` (``offsets`` and ``word_ids`` per token).
+        tag_probs: float ``[L, n_tags]`` probabilities (or logits; only their argmax and softmax are used).
+        schema: the schema whose ``slot_tags`` index the last axis.
+        intent: the predicted intent; slots the intent cannot carry are dropped; None/NotRecognized → [].
+        min_confidence: spans whose confidence is below this are dropped.
+
+    Returns:
+        Slot values in text order, tagged spans first, then inferred slots.
+    """
+    if intent is None or intent == NOT_RECOGNIZED:
+        return []
+    probs = _as_probabilities(np.asarray(tag_probs, dtype=np.float32))
+    tags = schema.slot_tags
+    allowed = set(schema.intent_slots(intent)) if intent in schema.intents else set(schema.slots)
+
+    words = word_spans(encoding)
+    spans: list[tuple[str, int, int, float]] = []  # slot, first word, last word, confidence
+    current: list[Any] | None = None
+    for w, (token_index, _start, _end) in enumerate(words):
+        if token_index >= len(probs):
+            break
+        p = probs[token_index]
+        tag = tags[int(np.argmax(p))]
+        if tag == "O":
+            current = None
+            continue
+        prefix, slot = tag.split("-", 1)
+        slot_prob = float(p[tags.index(f"B-{slot}")] + p[tags.index(f"I-{slot}")])
+        if prefix == "I" and current is not None and current[0] == slot and current[2] == w - 1:
+            current[2] = w
+            current[3] = min(current[3], slot_prob)
+        else:
+            current = [slot, w, w, slot_prob]
+            spans.append(current)  # type: ignore[arg-type]
+
+    out: list[SlotValue] = []
+    for slot, first, last, conf in spans:
+        if slot not in allowed or conf < min_confidence:
+            continue
+        start, end = words[first][1], words[last][2]
+        raw = text[start:end]
+        spec = schema.slot(slot)
+        value = normalize_value(spec.kind, raw, slot, spec.values)
+        if value is None:
+            continue
+        out.append(SlotValue(slot, raw, value, spec.kind, start, end, round(conf, 4)))
+    out += infer_slots(
+        text, intent, schema, exclude=[(s.start, s.end) for s in out if s.slot in ("area", "floor")]
+    )
+    return out
+
+
+def word_spans(encoding: Any) -> list[tuple[int, int, int]]:
+    """Per word: (index of its first token, start char, end char) from an Encoding's word_ids/offsets."""
+    words: list[list[int]] = []
+    last_word = None
+    for i, (wid, (start, end)) in enumerate(zip(encoding.word_ids, encoding.offsets, strict=False)):
+        if wid is None:
+            last_word = None
+            continue
+        if wid != last_word:
+            words.append([i, start, end])
+            last_word = wid
+        else:
+            words[-1][2] = max(words[-1][2], end)
+    return [(a, b, c) for a, b, c in words]
+
+
+def _as_probabilities(x: np.ndarray) -> np.ndarray:
+    if x.size and (x.min() < 0 or not np.allclose(x.sum(-1), 1.0, atol=1e-2)):
+        e = np.exp(x - x.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+    return x
+
+
+def slot_values_dict(slots: Iterable[SlotValue]) -> dict[str, Any]:
+    """``{slot: value}``, keeping the most confident value when a slot occurs twice."""
+    best: dict[str, SlotValue] = {}
+    for s in slots:
+        if s.slot not in best or s.confidence > best[s.slot].confidence:
+            best[s.slot] = s
+    return {k: v.value for k, v in best.items()}
+
+
+# === Inferred slots ===
+_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_SWITCH_VERB_NEXT = {
+    "on",
+    "off",
+    "the",
+    "my",
+    "it",
+    "all",
+    "everything",
+    "our",
+    "them",
+    "that",
+    "this",
+    "over",
+    "to",
+}
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(), m.start(), m.end()) for m in _WORD_RE.finditer(text.lower())]
+
+
+def _find_phrases(
+    tokens: Sequence[tuple[str, int, int]], phrases: dict[str, list[str]]
+) -> list[tuple[str, int, int, int]]:
+    """Longest-first matches of phrase lists: (key, start char, end char, token index)."""
+    table = sorted(((p.split(), key) for key, ps in phrases.items() for p in ps), key=lambda x: -len(x[0]))
+    words = [t[0] for t in tokens]
+    used = [False] * len(tokens)
+    found = []
+    for phrase, key in table:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if words[i : i + n] == phrase and not any(used[i : i + n]):
+                for j in range(i, i + n):
+                    used[j] = True
+                found.append((key, tokens[i][1], tokens[i + n - 1][2], i))
+    return sorted(found, key=lambda f: f[1])
+
+
+def infer_slots(
+    text: str, intent: str, schema: Schema, exclude: Sequence[tuple[int, int]] = ()
+) -> list[SlotValue]:
+    """Slots the schema infers from the words: domain and device_class (device intents), volume_step.
+
+    Words inside ``exclude`` spans (the area/floor) are ignored ("tv room lights" → light, not media_player).
+    The last matching noun wins ("the lamp by the tv" is rare; "the tv lights" is common); verbs decide
+    when no noun does (open/close → cover, lock/unlock → lock, and lock/unlock win for HassTurnOn/Off).
+    """
+    if intent not in schema.intents:
+        return []
+    allowed = set(schema.intent_slots(intent))
+    inference = schema.inference
+    toks = [t for t in _tokens(text) if not any(a <= t[1] < b for a, b in exclude)]
+    out: list[SlotValue] = []
+
+    if "volume_step" in allowed:
+        for word, start, end in toks:
+            step = normalize_volume_step(word)
+            if step:
+                out.append(SlotValue("volume_step", text[start:end], step, "enum", start, end, 1.0))
+                break
+
+    if intent not in inference.get("intents_with_domain", []):
+        return out
+    nouns = [
+        t
+        for t in toks
+        if not (t[0] == "switch" and (_next_word(toks, t) in _SWITCH_VERB_NEXT or toks.index(t) == 0))
+    ]
+    domain_hits = _find_phrases(nouns, inference.get("domain_words", {}))
+    class_hits = _find_phrases(nouns, inference.get("device_class_words", {}))
+    verb_hits = [
+        (inference["verb_domains"][w], s, e) for w, s, e in toks if w in inference.get("verb_domains", {})
+    ]
+
+    domain = domain_hits[-1] if domain_hits else None
+    lock_verb = next((v for v in verb_hits if v[0] == "lock"), None)
+    if lock_verb and intent in ("HassTurnOn", "HassTurnOff", "HassGetState"):
+        domain = (lock_verb[0], lock_verb[1], lock_verb[2], -1)
+    elif domain is None and class_hits:
+        domain = ("cover", class_hits[-1][1], class_hits[-1][2], -1)
+    elif domain is None and verb_hits and intent != "HassGetState":
+        domain = (verb_hits[0][0], verb_hits[0][1], verb_hits[0][2], -1)
+
+    if domain is not None and "domain" in allowed:
+        key, start, end, _ = domain
+        out.append(SlotValue("domain", text[start:end], key, "enum", start, end, 1.0))
+    if (
+        class_hits
+        and "device_class" in allowed
+        and (domain is None or domain[0] in ("cover", "binary_sensor"))
+    ):
+        key, start, end, _ = class_hits[-1]
+        out.append(SlotValue("device_class", text[start:end], key, "enum", start, end, 1.0))
+    return out
+
+
+def _next_word(toks: Sequence[tuple[str, int, int]], t: tuple[str, int, int]) -> str:
+    i = toks.index(t)
+    return toks[i + 1][0] if i + 1 < len(toks) else ""
