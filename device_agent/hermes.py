@@ -336,10 +336,13 @@ def answer_for(query: NluQuery, hermes: dict[str, Any]) -> NluIntent | NluIntent
     )
 
 
-def error_for(exc: PayloadError, payload: bytes) -> NluError:
-    """The ``hermes/error/nlu`` message for a payload that failed to parse."""
+def error_for(exc: PayloadError, payload: bytes, site_id: str = DEFAULT_SITE_ID) -> NluError:
+    """The ``hermes/error/nlu`` message for a payload that failed to parse (``site_id`` when it had none)."""
     return NluError(
-        error=str(exc), context=error_context(payload), siteId=exc.site_id, sessionId=exc.session_id
+        error=str(exc),
+        context=error_context(payload),
+        siteId=exc.site_id or site_id,
+        sessionId=exc.session_id,
     )
 
 
