@@ -8,6 +8,7 @@ status with a request id → resend what is still missing, until the board repor
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 import uuid
@@ -64,10 +65,8 @@ class OtaPusher:
         )
 
     def _on_message(self, message: Any) -> None:
-        try:
+        with contextlib.suppress(ValueError, TypeError):
             self.statuses.put(Status.from_payload(message.payload))
-        except (ValueError, TypeError):
-            pass
 
     def __enter__(self) -> OtaPusher:
         self.connection.connect(timeout=10.0)
