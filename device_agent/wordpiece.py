@@ -149,6 +149,9 @@ class WordPieceTokenizer:
         strip_accents: remove accents (NFD + drop ``Mn``); ``None`` follows ``lowercase``.
         unk_token, cls_token, sep_token, pad_token: special tokens; all must be in the vocabulary.
         max_input_chars_per_word: longer words become ``unk_token``.
+        mask_token: one more special token, used only if the vocabulary has it.
+        split_special_tokens: tokenize special tokens written in the text (``"[SEP]"``) like any
+            other text. False (the default, as in Hugging Face) maps them to their special id.
     """
 
     def __init__(
@@ -162,6 +165,8 @@ class WordPieceTokenizer:
         sep_token: str = "[SEP]",
         pad_token: str = "[PAD]",
         max_input_chars_per_word: int = 100,
+        mask_token: str = "[MASK]",
+        split_special_tokens: bool = False,
     ) -> None:
         if isinstance(vocab, Mapping):
             self._vocab: dict[str, int] = {str(t): int(i) for t, i in vocab.items()}
@@ -184,6 +189,12 @@ class WordPieceTokenizer:
             pad_token,
         )
         self.max_input_chars_per_word = max_input_chars_per_word
+        specials = [t for t in (unk_token, cls_token, sep_token, pad_token, mask_token) if t in self._vocab]
+        self._specials_re = (
+            None
+            if split_special_tokens
+            else re.compile("|".join(re.escape(t) for t in sorted(set(specials), key=len, reverse=True)))
+        )
         self._char_rules: dict[str, tuple[int, str, str, bool]] = {}
         self._word_cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
 
@@ -322,17 +333,19 @@ class WordPieceTokenizer:
             seq.extend((c, i) for c in unicodedata.normalize("NFD", ch))
             if cjk:
                 seq.append((" ", i))
-        # Canonical ordering: stable sort of each run of non-starters by combining class.
+        # Canonical ordering: stable sort of each run of non-starters by combining class. Like
+        # tokenizers, a moved character takes the alignment of the position it moves to.
         out: list[tuple[str, int]] = []
         run: list[tuple[str, int]] = []
-        for item in seq:
-            if unicodedata.combining(item[0]):
+        for item in [*seq, ("", -1)]:
+            if item[0] and unicodedata.combining(item[0]):
                 run.append(item)
-            else:
-                out.extend(sorted(run, key=lambda x: unicodedata.combining(x[0])))
-                run = []
+                continue
+            ordered = sorted((c for c, _ in run), key=unicodedata.combining)
+            out.extend(zip(ordered, (i for _, i in run), strict=True))
+            run = []
+            if item[0]:
                 out.append(item)
-        out.extend(sorted(run, key=lambda x: unicodedata.combining(x[0])))
         words: list[tuple[str, list[int]]] = []
         chars: list[str] = []
         origin: list[int] = []
@@ -353,9 +366,28 @@ class WordPieceTokenizer:
             words.append(("".join(chars), origin))
         return words
 
+    def _split(self, text: str) -> list[tuple[str, list[int], int | None]]:
+        """Words of ``text`` as (normalized text, original index per character, special id or None).
+
+        Special tokens written in the text are matched first, on the raw text, and kept whole.
+        """
+        matches = list(self._specials_re.finditer(text)) if self._specials_re is not None else []
+        if not matches:
+            return [(w, o, None) for w, o in self._words(text)]
+        out: list[tuple[str, list[int], int | None]] = []
+        pos = 0
+        for m in [*matches, None]:
+            end = m.start() if m is not None else len(text)
+            if end > pos:
+                out.extend((w, [i + pos for i in o], None) for w, o in self._words(text[pos:end]))
+            if m is not None:
+                out.append((m.group(), list(range(m.start(), m.end())), self._vocab[m.group()]))
+                pos = m.end()
+        return out
+
     def basic_tokenize(self, text: str) -> list[tuple[str, int, int]]:
         """Normalized words with their ``(start, end)`` character span in the original text."""
-        return [(w, o[0], o[-1] + 1) for w, o in self._words(text)]
+        return [(w, o[0], o[-1] + 1) for w, o, _ in self._split(text)]
 
     # === WordPiece ===
     def _wordpiece(self, word: str) -> tuple[tuple[int, int, int], ...]:
@@ -392,7 +424,10 @@ class WordPieceTokenizer:
     def _pieces(self, text: str) -> list[tuple[int, int, int, int]]:
         """(id, start, end, word index) of every piece of ``text``."""
         out: list[tuple[int, int, int, int]] = []
-        for w, (word, origin) in enumerate(self._words(text)):
+        for w, (word, origin, special_id) in enumerate(self._split(text)):
+            if special_id is not None:
+                out.append((special_id, origin[0], origin[-1] + 1, w))
+                continue
             for piece_id, a, b in self._wordpiece(word):
                 out.append((piece_id, origin[a], origin[b - 1] + 1, w))
         return out
