@@ -1,0 +1,236 @@
+"""`Recognizer`: text → WordPiece → model → intent (calibrated threshold) and decoded slots, Hermes-shaped.
+
+The same decoding runs on the board (int8 TFLite through :class:`device_agent.interpreter.TFLiteModel`) and
+at training/evaluation time (a Keras model wrapped as a batch function), so what is measured is what ships.
+No TensorFlow is imported here.
+
+Example:
+    >>> recognizer = Recognizer.from_bundle()          # the shipped default bundle     # doctest: +SKIP
+    >>> r = recognizer.recognize("dim the kitchen lights to thirty percent")          # doctest: +SKIP
+    >>> r.intent, [(s.slot, s.value) for s in r.slots]                                 # doctest: +SKIP
+    ('HassLightSet', [('area', 'kitchen'), ('brightness', 30), ('domain', 'light')])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from device_agent.errors import UserError
+from device_agent.schema import NOT_RECOGNIZED, Schema
+from device_agent.slot_decoding import SlotValue, decode_slots
+from device_agent.wordpiece import Encoding, WordPieceTokenizer
+
+# (input_ids [N, L], attention_mask [N, L]) -> {"intent_logits": [N, C], "slot_logits": [N, L, T]}
+BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
+
+DEFAULT_INTENT_THRESHOLD = 0.5
+MAX_UNKNOWN_FRACTION = 0.5  # more [UNK] pieces than this: not a language the model knows
+
+
+@dataclass
+class Recognition:
+    """The answer for one text.
+
+    Attributes:
+        text: the input text.
+        intent: the recognized intent, or None when not recognized.
+        confidence: probability of the most likely in-scope intent (also when it was rejected).
+        slots: decoded slot values (empty when not recognized).
+    """
+
+    text: str
+    intent: str | None
+    confidence: float
+    slots: list[SlotValue] = field(default_factory=list)
+
+    @property
+    def recognized(self) -> bool:
+        return self.intent is not None
+
+    def slot_values(self) -> dict[str, Any]:
+        """``{slot: normalized value}`` (the most confident when a slot occurs twice)."""
+        best: dict[str, SlotValue] = {}
+        for s in self.slots:
+            if s.slot not in best or s.confidence > best[s.slot].confidence:
+                best[s.slot] = s
+        return {k: v.value for k, v in best.items()}
+
+    def to_hermes(self) -> dict[str, Any]:
+        """Rhasspy Hermes intent shape: ``{"input", "intent": {...} | None, "slots": [...]}``."""
+        return {
+            "input": self.text,
+            "intent": (
+                {"intentName": self.intent, "confidenceScore": round(float(self.confidence), 4)}
+                if self.intent is not None
+                else None
+            ),
+            "slots": [
+                {
+                    "entity": s.slot,
+                    "slotName": s.slot,
+                    "value": {"kind": s.kind, "value": s.value},
+                    "rawValue": s.raw_value,
+                    "range": {"start": s.start, "end": s.end},
+                    "confidence": round(float(s.confidence), 4),
+                }
+                for s in self.slots
+            ],
+        }
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    x = np.asarray(logits, dtype=np.float64)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+class Recognizer:
+    """Tokenize → run the joint model → threshold the intent → decode the slots.
+
+    Args:
+        run_batch: the model as a function of ``input_ids``/``attention_mask`` ``[N, L]`` (see ``BatchRunner``).
+        tokenizer: the model's WordPiece tokenizer.
+        schema: the schema; its ``slot_tags`` must be the model's tag order.
+        intents: the model's intent classes (``NotRecognized`` last).
+        max_seq_length: L.
+        intent_threshold: below this probability the best intent is rejected (not recognized).
+        model_name, model_version: what the bundle says.
+    """
+
+    def __init__(
+        self,
+        run_batch: BatchRunner,
+        tokenizer: WordPieceTokenizer,
+        schema: Schema,
+        intents: Sequence[str],
+        max_seq_length: int,
+        intent_threshold: float = DEFAULT_INTENT_THRESHOLD,
+        model_name: str = "",
+        model_version: str = "",
+    ) -> None:
+        self.run_batch = run_batch
+        self.tokenizer = tokenizer
+        self.schema = schema
+        self.labels = list(intents)
+        if not self.labels or self.labels[-1] != NOT_RECOGNIZED:
+            raise UserError(f"the model's last intent class must be {NOT_RECOGNIZED}; rebuild the bundle")
+        self.intents = self.labels[:-1]
+        self.max_seq_length = int(max_seq_length)
+        self.intent_threshold = float(intent_threshold)
+        self.model_name = model_name
+        self.model_version = model_version
+
+    # === Construction ===
+    @classmethod
+    def from_bundle(
+        cls, bundle_dir: str | Path | None = None, num_threads: int = 1, trusted_public_key: Any = None
+    ) -> Recognizer:
+        """Load a bundle (None = the shipped default) and run its int8 model with LiteRT."""
+        from device_agent.bundle import BundleError, default_bundle_dir, load_bundle
+        from device_agent.interpreter import TFLiteModel
+
+        path = Path(bundle_dir) if bundle_dir is not None else default_bundle_dir()
+        bundle = load_bundle(path, trusted_public_key=trusted_public_key)
+        manifest = bundle.manifest
+        schema = Schema.load(bundle.schema_path)
+        if list(manifest.slot_tags) != schema.slot_tags:
+            raise BundleError(
+                f"bundle {path}: labels.slot_tags do not match its schema.json; rebuild the bundle"
+            )
+        tok = manifest.tokenizer
+        tokenizer = WordPieceTokenizer.from_file(
+            bundle.vocab_path,
+            lowercase=bool(tok.get("lowercase", True)),
+            strip_accents=tok.get("strip_accents"),
+        )
+        model = TFLiteModel(bundle.model_path, num_threads=num_threads)
+        if model.sequence_length != manifest.model.max_seq_length:
+            raise BundleError(
+                f"bundle {path}: the model takes {model.sequence_length} tokens but the manifest says "
+                f"{manifest.model.max_seq_length}; rebuild the bundle"
+            )
+
+        def run_batch(ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+            outs = [model.run(ids[i], mask[i]) for i in range(len(ids))]
+            return {k: np.concatenate([o[k] for o in outs]) for k in ("intent_logits", "slot_logits")}
+
+        recognizer = cls(
+            run_batch,
+            tokenizer,
+            schema,
+            manifest.intents,
+            manifest.model.max_seq_length,
+            float(manifest.decoder.get("intent_threshold", DEFAULT_INTENT_THRESHOLD)),
+            manifest.model.name,
+            manifest.model.version,
+        )
+        recognizer.bundle = bundle
+        recognizer.model = model
+        return recognizer
+
+    # === Recognition ===
+    def recognize(self, text: str, intent_filter: Sequence[str] | None = None) -> Recognition:
+        """Recognize one text; anything unusable gives a not-recognized answer, never an exception."""
+        return self.recognize_many([text], intent_filter)[0]
+
+    def recognize_many(
+        self, texts: Sequence[str], intent_filter: Sequence[str] | None = None, batch_size: int = 64
+    ) -> list[Recognition]:
+        """Recognize many texts (the model runs in batches of ``batch_size``)."""
+        for t in texts:
+            if not isinstance(t, str):
+                raise UserError(f"recognize takes text, got {type(t).__name__}")
+        encodings = [self.tokenizer.encode(t, self.max_seq_length) for t in texts]
+        results: list[Recognition | None] = [None] * len(texts)
+        todo = []
+        for i, (text, enc) in enumerate(zip(texts, encodings, strict=True)):
+            if not self._understandable(enc):
+                results[i] = Recognition(text, None, 0.0)
+            else:
+                todo.append(i)
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            ids = np.stack([encodings[i].input_ids for i in chunk])
+            mask = np.stack([encodings[i].attention_mask for i in chunk])
+            out = self.run_batch(ids, mask)
+            for row, i in enumerate(chunk):
+                results[i] = self.decode(
+                    texts[i], encodings[i], out["intent_logits"][row], out["slot_logits"][row], intent_filter
+                )
+        return [r for r in results if r is not None]
+
+    def _understandable(self, enc: Encoding) -> bool:
+        pieces = enc.tokens[1:-1]
+        if not pieces:
+            return False
+        unknown = sum(p == self.tokenizer.unk_token for p in pieces)
+        return unknown / len(pieces) <= MAX_UNKNOWN_FRACTION
+
+    def decode(
+        self,
+        text: str,
+        encoding: Encoding,
+        intent_logits: np.ndarray,
+        slot_logits: np.ndarray,
+        intent_filter: Sequence[str] | None = None,
+    ) -> Recognition:
+        """Turn one text's model outputs into a :class:`Recognition` (threshold, filter, slot decoding)."""
+        logits = np.asarray(intent_logits, dtype=np.float32).copy()
+        if intent_filter is not None:
+            allowed = set(intent_filter) | {NOT_RECOGNIZED}
+            logits[[label not in allowed for label in self.labels]] = -np.inf
+        probs = softmax(logits)
+        in_scope = probs[:-1]
+        best = int(np.argmax(in_scope)) if len(in_scope) else 0
+        confidence = float(in_scope[best]) if len(in_scope) else 0.0
+        accepted = int(np.argmax(probs)) != len(self.labels) - 1 and confidence >= self.intent_threshold
+        if not accepted:
+            return Recognition(text, None, confidence)
+        intent = self.labels[best]
+        slots = decode_slots(text, encoding, np.asarray(slot_logits), self.schema, intent)
+        return Recognition(text, intent, confidence, slots)
