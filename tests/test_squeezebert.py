@@ -1,0 +1,228 @@
+"""SqueezeBertBackbone: shapes, masking, config/serialization round trips, layers, fixed-shape export."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from converter.squeezebert import SqueezeBertBackbone
+from converter.squeezebert.classifier import SqueezeBertSequenceClassifier
+from converter.squeezebert.layers import SqueezeBertActivation, SqueezeBertLayerNorm
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation:DeprecationWarning"
+)  # keras save internals
+
+TINY = dict(
+    vocabulary_size=50,
+    hidden_dim=16,
+    num_layers=2,
+    num_heads=4,
+    intermediate_dim=32,
+    q_groups=4,
+    k_groups=2,
+    v_groups=4,
+    post_attention_groups=1,
+    intermediate_groups=4,
+    output_groups=2,
+    max_sequence_length=12,
+    dropout=0.0,
+    attention_dropout=0.0,
+)
+
+
+def _inputs(batch: int = 2, length: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, TINY["vocabulary_size"], size=(batch, length)).astype(np.int32)
+    mask = np.ones_like(ids)
+    mask[-1, length // 2 :] = 0
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+
+def _np(outputs) -> dict[str, np.ndarray]:
+    return {k: keras.ops.convert_to_numpy(v) for k, v in outputs.items()}
+
+
+@pytest.fixture(scope="module")
+def backbone() -> SqueezeBertBackbone:
+    keras.utils.set_random_seed(1)
+    return SqueezeBertBackbone(**TINY)
+
+
+def test_output_shapes_for_any_length(backbone):
+    for length in (3, 8, 12):
+        out = backbone(_inputs(length=length))
+        assert tuple(out["sequence_output"].shape) == (2, length, 16)
+        assert tuple(out["pooled_output"].shape) == (2, 16)
+
+
+def test_token_type_ids_optional_means_zeros(backbone):
+    inputs = _inputs()
+    with_types = _np(backbone(inputs))
+    without = _np(backbone({k: v for k, v in inputs.items() if k != "token_type_ids"}))
+    np.testing.assert_array_equal(with_types["sequence_output"], without["sequence_output"])
+    inputs["token_type_ids"][:, 4:] = 1
+    changed = _np(backbone(inputs))
+    assert np.abs(changed["sequence_output"] - with_types["sequence_output"]).max() > 1e-3
+
+
+def test_padding_does_not_change_real_tokens(backbone):
+    short = _inputs(batch=1, length=5)
+    short["attention_mask"][:] = 1
+    padded = {k: np.concatenate([v, np.zeros((1, 4), np.int32)], axis=1) for k, v in short.items()}
+    padded["input_ids"][0, 5:] = 7  # whatever sits under the padding must not matter
+    a, b = _np(backbone(short)), _np(backbone(padded))
+    np.testing.assert_allclose(a["sequence_output"], b["sequence_output"][:, :5], atol=1e-5)
+    np.testing.assert_allclose(a["pooled_output"], b["pooled_output"], atol=1e-5)
+    unmasked = dict(padded, attention_mask=np.ones_like(padded["attention_mask"]))
+    assert np.abs(_np(backbone(unmasked))["pooled_output"] - a["pooled_output"]).max() > 1e-4
+
+
+def test_grouped_convolutions_have_grouped_kernels(backbone):
+    expected = {
+        "attention_query": (1, 4, 16),
+        "attention_key": (1, 8, 16),
+        "attention_value": (1, 4, 16),
+        "post_attention_conv": (1, 16, 16),
+        "intermediate_conv": (1, 4, 32),
+        "output_conv": (1, 16, 16),
+    }
+    for name, shape in expected.items():
+        layer = backbone.get_layer(f"encoder_layer_1_{name}")
+        assert isinstance(layer, keras.layers.Conv1D) and layer.kernel_size == (1,)
+        assert tuple(layer.kernel.shape) == shape
+    no_stock = (keras.layers.LayerNormalization, keras.layers.Embedding)
+    assert not any(isinstance(layer, no_stock) for layer in backbone.layers)
+
+
+def test_full_squeezebert_uncased_size():
+    model = SqueezeBertBackbone()  # squeezebert-uncased defaults
+    assert model.count_params() == 51_094_272
+    assert model.get_layer("encoder_layer_11_intermediate_conv").groups == 4
+
+
+def test_get_config_round_trip(backbone):
+    config = backbone.get_config()
+    assert set(config) >= {
+        "vocabulary_size",
+        "q_groups",
+        "activation",
+        "attention_mask_value",
+        "sequence_length",
+    }
+    clone = SqueezeBertBackbone.from_config(config)
+    assert clone.get_config() == config
+    clone.set_weights(backbone.get_weights())
+    inputs = _inputs()
+    np.testing.assert_array_equal(
+        _np(clone(inputs))["sequence_output"], _np(backbone(inputs))["sequence_output"]
+    )
+
+
+def test_keras_save_and_load(tmp_path, backbone):
+    path = tmp_path / "backbone.keras"
+    backbone.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, SqueezeBertBackbone)
+    assert loaded.get_config() == backbone.get_config()
+    inputs = _inputs(seed=3)
+    a, b = _np(backbone(inputs)), _np(loaded(inputs))
+    for key in ("sequence_output", "pooled_output"):
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_sequence_classifier_save_and_load(tmp_path, backbone):
+    model = SqueezeBertSequenceClassifier(
+        SqueezeBertBackbone.from_config(backbone.get_config()), num_labels=3
+    )
+    path = tmp_path / "classifier.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    inputs = _inputs(seed=4)
+    np.testing.assert_array_equal(_np(model(inputs))["logits"], _np(loaded(inputs))["logits"])
+    assert tuple(loaded(inputs)["logits"].shape) == (2, 3)
+
+
+def test_invalid_configs_are_rejected():
+    with pytest.raises(ValueError, match="num_heads"):
+        SqueezeBertBackbone(**{**TINY, "num_heads": 5})
+    with pytest.raises(ValueError, match="k_groups"):
+        SqueezeBertBackbone(**{**TINY, "k_groups": 3})
+    with pytest.raises(ValueError, match="sequence_length"):
+        SqueezeBertBackbone(**{**TINY, "sequence_length": 13})
+    with pytest.raises(ValueError, match="activation"):
+        SqueezeBertBackbone(**{**TINY, "activation": "relu6"})
+
+
+def test_embedding_projection_when_embedding_dim_differs():
+    model = SqueezeBertBackbone(**{**TINY, "embedding_dim": 8})
+    assert tuple(model.get_layer("embeddings_word").embeddings.shape) == (50, 8)
+    assert tuple(model(_inputs())["sequence_output"].shape) == (2, 8, 16)
+
+
+def test_activations_match_their_formulas():
+    x = np.linspace(-6, 6, 97, dtype=np.float32)
+    erf = np.vectorize(math.erf)
+    formulas = {
+        "gelu": 0.5 * x * (1 + erf(x / math.sqrt(2))),
+        "gelu_tanh": 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+        "quick_gelu": x / (1 + np.exp(-1.702 * x)),
+    }
+    results = {}
+    for name, expected in formulas.items():
+        results[name] = keras.ops.convert_to_numpy(SqueezeBertActivation(name)(x))
+        np.testing.assert_allclose(results[name], expected, atol=1e-5)
+    assert np.abs(results["gelu"] - results["quick_gelu"]).max() > 1e-3  # really different functions
+
+
+def test_layer_norm_matches_numpy():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 16)).astype(np.float32) * 3 + 1
+    layer = SqueezeBertLayerNorm(1e-12)
+    layer.build(x.shape)
+    layer.gamma.assign(rng.standard_normal(16).astype(np.float32))
+    layer.beta.assign(rng.standard_normal(16).astype(np.float32))
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    expected = (x - mean) / np.sqrt(var + 1e-12) * layer.gamma.numpy() + layer.beta.numpy()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), expected, atol=1e-5)
+
+
+def test_fixed_shape_export_builds_int8_friendly_graph(tmp_path, backbone):
+    """A fixed-length backbone exports to TFLite with [1, L] int32 inputs and no NEG/LESS/SELECT ops."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    fixed = SqueezeBertBackbone.from_config({**backbone.get_config(), "sequence_length": 8})
+    fixed.set_weights(backbone.get_weights())
+    assert fixed.input["input_ids"].shape == (None, 8)
+
+    archive = keras.export.ExportArchive()
+    archive.track(fixed)
+    archive.add_endpoint(
+        "serving_default",
+        lambda input_ids, attention_mask: fixed(
+            {"input_ids": input_ids, "attention_mask": attention_mask}, training=False
+        ),
+        input_signature=[
+            tf.TensorSpec([1, 8], tf.int32, name="input_ids"),
+            tf.TensorSpec([1, 8], tf.int32, name="attention_mask"),
+        ],
+    )
+    archive.write_out(str(tmp_path / "saved"), verbose=False)
+    flatbuffer = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "saved")).convert()
+
+    interpreter = Interpreter(model_content=flatbuffer)
+    ops = {d["op_name"] for d in interpreter._get_ops_details()}
+    assert "CONV_2D" in ops and "GATHER" in ops
+    assert not ops & {"NEG", "LESS", "SELECT", "SELECT_V2", "READ_VARIABLE"}, ops
+    runner = interpreter.get_signature_runner("serving_default")
+    assert {v["shape"].tolist()[1] for v in runner.get_input_details().values()} == {8}
+    inputs = _inputs(batch=1, length=8, seed=6)
+    inputs["attention_mask"][0, 6:] = 0
+    got = runner(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+    want = _np(backbone(inputs))
+    for key in ("sequence_output", "pooled_output"):
+        np.testing.assert_allclose(got[key], want[key], atol=1e-4)
