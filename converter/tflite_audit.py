@@ -152,7 +152,9 @@ def audit_model(
         if audit.tflm_missing_ops:
             audit.tflm_error = "no TFLite Micro kernel for " + ", ".join(audit.tflm_missing_ops)
         else:
-            audit.tflm_arena_bytes, audit.tflm_error = measure_tflm_arena(content, tflm_arena_size)
+            audit.tflm_arena_bytes, audit.tflm_error = measure_tflm_arena(
+                content, tflm_arena_size, n_inputs=len(interpreter.get_input_details())
+            )
     return audit
 
 
@@ -162,7 +164,9 @@ def count_xnnpack_partitions(content: bytes, path: Path | str = "model") -> int:
     return sum(1 for op in interpreter._get_ops_details() if op["op_name"] == "DELEGATE")  # noqa: SLF001
 
 
-def measure_tflm_arena(content: bytes, arena_size: int | None = None) -> tuple[int | None, str | None]:
+def measure_tflm_arena(
+    content: bytes, arena_size: int | None = None, n_inputs: int = 1
+) -> tuple[int | None, str | None]:
     """Run the model once (zeros in) in TFLite Micro; return (arena bytes used, error or None)."""
     from tflite_micro.python.tflite_micro import runtime as tflm
 
@@ -170,7 +174,7 @@ def measure_tflm_arena(content: bytes, arena_size: int | None = None) -> tuple[i
     with capture_stderr() as captured:
         try:
             interpreter = tflm.Interpreter.from_bytes(content, arena_size=arena)
-            for i in range(_tflm_input_count(interpreter)):
+            for i in range(n_inputs):
                 d = interpreter.get_input_details(i)
                 interpreter.set_input(np.zeros(d["shape"], dtype=d["dtype"]), i)
             interpreter.invoke()
@@ -184,18 +188,6 @@ def measure_tflm_arena(content: bytes, arena_size: int | None = None) -> tuple[i
         return None, f"{error.splitlines()[0] if error else 'failed'}: {detail}".strip(": ")
     match = _ARENA_RE.search(log)
     return (int(match.group(1)) if match else None), (None if match else "TFLM did not report its arena")
-
-
-def _tflm_input_count(interpreter: Any) -> int:
-    count = 0
-    while True:
-        try:
-            interpreter.get_input_details(count)
-        except (IndexError, RuntimeError, ValueError):
-            return count
-        count += 1
-        if count > 16:
-            return count
 
 
 @contextlib.contextmanager

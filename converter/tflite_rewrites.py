@@ -6,8 +6,10 @@ The TFLite converter leaves two things an int8 / TFLite Micro graph does not wan
   otherwise integer graph. The mask only holds 0 and 1, so each ``QUANTIZE`` of the cast is replaced by a
   ``GATHER`` from a two-entry int8 table ``[q(0), q(1)]`` with the QUANTIZE's own output parameters —
   bit-exact, and the float tensor disappears.
-- Keras' ``Embedding`` (``ops.take``) wraps negative indices with ``LESS/ADD/SELECT``; TFLite Micro has
-  no SELECT kernel, only ``SELECT_V2`` (same semantics plus broadcasting), so the opcode is switched.
+- ``ops.take`` (every embedding lookup) wraps negative indices with ``LESS(x, 0) / ADD(x, N) / SELECT`` in
+  int32 before the ``GATHER``; TFLite Micro has no SELECT kernel and its SELECT_V2 has no int32 kernel.
+  Token ids are never negative (and GATHER rejects out-of-range indices), so the wrap is removed and the
+  GATHER reads the ids directly. Any other SELECT becomes ``SELECT_V2`` (same semantics plus broadcasting).
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ MASK_INPUT = "attention_mask"
 def rewrite_int8_graph(content: bytes, mask_input: str = MASK_INPUT) -> tuple[bytes, list[str]]:
     """Apply every rewrite; return the new flatbuffer and a list of what was changed."""
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
-    changes = _mask_cast_to_gather(model, mask_input) + _select_to_select_v2(model)
+    changes = (
+        _mask_cast_to_gather(model, mask_input)
+        + _drop_negative_index_wrap(model)
+        + _select_to_select_v2(model)
+    )
     if not changes:
         return content, []
     return flatbuffer_utils.convert_object_to_bytearray(model), changes
@@ -139,3 +145,49 @@ def _select_to_select_v2(model: Any) -> list[str]:
             op.builtinOptions = schema.SelectV2OptionsT()
             changes.append("SELECT -> SELECT_V2 (TFLite Micro has only SELECT_V2)")
     return changes
+
+
+def _drop_negative_index_wrap(model: Any) -> list[str]:
+    """GATHER(params, SELECT(LESS(x, 0), ADD(x, n), x)) -> GATHER(params, x)."""
+    changes = []
+    for subgraph in model.subgraphs:
+        producer = {out: op for op in subgraph.operators for out in op.outputs}
+
+        def consumers(tensor: int, _sg: Any = subgraph) -> list[Any]:
+            return [op for op in _sg.operators if tensor in list(op.inputs)]
+
+        for gather in [op for op in subgraph.operators if _op_name(model, op) == "GATHER"]:
+            select = producer.get(gather.inputs[1])
+            if select is None or _op_name(model, select) not in ("SELECT", "SELECT_V2"):
+                continue
+            cond, wrapped, x = list(select.inputs)
+            less, add = producer.get(cond), producer.get(wrapped)
+            if (
+                less is None
+                or add is None
+                or _op_name(model, less) != "LESS"
+                or _op_name(model, add) != "ADD"
+            ):
+                continue
+            if list(less.inputs)[0] != x or list(add.inputs)[0] != x:
+                continue
+            if not _is_zero_constant(model, subgraph, less.inputs[1]):
+                continue
+            if len(consumers(select.outputs[0])) != 1:
+                continue
+            gather.inputs = [gather.inputs[0], x]
+            dead = [select]
+            dead += [op for op in (less, add) if len(consumers(op.outputs[0])) == 1]
+            subgraph.operators = [op for op in subgraph.operators if all(op is not d for d in dead)]
+            changes.append(
+                "GATHER indices: removed the LESS/ADD/SELECT negative-index wrap (ids are never negative)"
+            )
+    return changes
+
+
+def _is_zero_constant(model: Any, subgraph: Any, tensor_index: int) -> bool:
+    tensor = subgraph.tensors[tensor_index]
+    data = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
+    if data is None or len(data) == 0:
+        return False
+    return not np.frombuffer(bytes(bytearray(data)), dtype=np.uint8).any()
