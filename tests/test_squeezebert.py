@@ -217,7 +217,7 @@ def test_fixed_shape_export_builds_int8_friendly_graph(tmp_path, backbone):
     interpreter = Interpreter(model_content=flatbuffer)
     ops = {d["op_name"] for d in interpreter._get_ops_details()}
     assert "CONV_2D" in ops and "GATHER" in ops
-    assert not ops & {"NEG", "LESS", "SELECT", "SELECT_V2", "READ_VARIABLE"}, ops
+    assert not ops & {"NEG", "LESS", "SELECT", "SELECT_V2", "CAST", "READ_VARIABLE"}, ops
     runner = interpreter.get_signature_runner("serving_default")
     assert {v["shape"].tolist()[1] for v in runner.get_input_details().values()} == {8}
     inputs = _inputs(batch=1, length=8, seed=6)
@@ -226,3 +226,20 @@ def test_fixed_shape_export_builds_int8_friendly_graph(tmp_path, backbone):
     want = _np(backbone(inputs))
     for key in ("sequence_output", "pooled_output"):
         np.testing.assert_allclose(got[key], want[key], atol=1e-4)
+
+    # full-integer conversion: every tensor is int8/int32 (the mask is a GATHER from an int8 table, no CAST)
+    def calibration():
+        rng = np.random.default_rng(7)
+        for _ in range(4):
+            mask = np.ones((1, 8), np.int32)
+            mask[0, rng.integers(3, 9) :] = 0
+            yield {"input_ids": rng.integers(1, 50, (1, 8)).astype(np.int32), "attention_mask": mask}
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "saved"))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = calibration
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_output_type = tf.int8
+    quantized = Interpreter(model_content=converter.convert())
+    dtypes = {np.dtype(d["dtype"]).name for d in quantized.get_tensor_details()}
+    assert dtypes <= {"int8", "int32"}, dtypes
