@@ -89,6 +89,7 @@ def _half_open(table: tuple[int, ...]) -> tuple[int, ...]:
 _DROPPED = _half_open(bert_char_tables.DROPPED)
 _MARKS = _half_open(bert_char_tables.NONSPACING_MARKS)
 _PUNCTUATION = _half_open(bert_char_tables.PUNCTUATION)
+_NON_STARTERS = _half_open(bert_char_tables.NON_STARTERS)
 _CJK = _half_open(tuple(x for r in sorted(_CJK_RANGES) for x in r))
 # Unicode White_Space (a stable property); \x0b, \x0c and \x85 are dropped as control characters first.
 _WHITESPACE = frozenset(
@@ -119,6 +120,16 @@ def _is_mark(ch: str) -> bool:
 
 def _is_punctuation(ch: str) -> bool:
     return _in(_PUNCTUATION, ch)
+
+
+def _combining_class(ch: str) -> int:
+    """Canonical combining class as tokenizers' NFD knows it (0 for marks newer than its data)."""
+    return unicodedata.combining(ch) if _in(_NON_STARTERS, ch) else 0
+
+
+def _nfd(ch: str) -> str:
+    """Canonical decomposition of one character as tokenizers' NFD does it."""
+    return bert_char_tables.DECOMPOSITIONS.get(ord(ch)) or unicodedata.normalize("NFD", ch)
 
 
 def _strip_accents(ch: str) -> str:
@@ -261,7 +272,7 @@ class WordPieceTokenizer:
         else:
             out = _strip_accents(ch) if self.strip_accents else ch
             # Marks that survive stripping but have a combining class may be reordered by NFD.
-            reorder = self.strip_accents and any(unicodedata.combining(c) for c in out)
+            reorder = self.strip_accents and any(_combining_class(c) for c in out)
             if self.lowercase:
                 out = _lower(out)
             classes = "".join(
@@ -320,32 +331,36 @@ class WordPieceTokenizer:
 
     def _words_reordered(self, text: str) -> list[tuple[str, list[int]]]:
         """Slow path for the rare texts whose NFD reorders marks that survive accent stripping."""
-        seq: list[tuple[str, int]] = []  # (char, original index) after clean + CJK spacing + NFD
+        units: list[tuple[str, int]] = []  # (char, original index) after cleaning and CJK spacing
         for i, ch in enumerate(text):
             if _is_dropped(ch):
                 continue
             if self._char_rule(ch)[0] == _SPACE:
-                seq.append((" ", i))
-                continue
-            cjk = _is_cjk(ch)
-            if cjk:
-                seq.append((" ", i))
-            seq.extend((c, i) for c in unicodedata.normalize("NFD", ch))
-            if cjk:
-                seq.append((" ", i))
-        # Canonical ordering: stable sort of each run of non-starters by combining class. Like
-        # tokenizers, a moved character takes the alignment of the position it moves to.
-        out: list[tuple[str, int]] = []
+                units.append((" ", i))
+            elif _is_cjk(ch):
+                units.extend([(" ", i), (ch, i), (" ", i)])
+            else:
+                units.append((ch, i))
+        # NFD: the first character of each decomposition stands for its unit (flag 0), the others
+        # are insertions (flag 1). Canonical ordering stably sorts each run of non-starters by
+        # combining class, moving flags with characters; then, as in tokenizers' alignments, a
+        # flag-0 character takes the next unit's origin and an insertion the last one taken.
+        seq = [(c, int(k > 0)) for ch, _ in units for k, c in enumerate(_nfd(ch))]
+        ordered: list[tuple[str, int]] = []
         run: list[tuple[str, int]] = []
-        for item in [*seq, ("", -1)]:
-            if item[0] and unicodedata.combining(item[0]):
+        for item in [*seq, ("", 0)]:
+            if item[0] and _combining_class(item[0]):
                 run.append(item)
                 continue
-            ordered = sorted((c for c, _ in run), key=unicodedata.combining)
-            out.extend(zip(ordered, (i for _, i in run), strict=True))
+            ordered.extend(sorted(run, key=lambda x: _combining_class(x[0])))
             run = []
             if item[0]:
-                out.append(item)
+                ordered.append(item)
+        out: list[tuple[str, int]] = []
+        taken = -1
+        for c, inserted in ordered:
+            taken += not inserted
+            out.append((c, units[max(taken, 0)][1]))
         words: list[tuple[str, list[int]]] = []
         chars: list[str] = []
         origin: list[int] = []

@@ -9,7 +9,9 @@ input, the board-side tokenizer uses these probed sets instead of ``unicodedata`
 - ``PUNCTUATION``: characters the pre-tokenizer isolates (ASCII symbols and its ``P*``);
 - ``STRIPPED``: code point → its accent-stripped form (NFD, then marks removed) where that differs
   from the character, except Hangul syllables (decomposed algorithmically) and lone marks;
-- ``LOWERCASE``: code point → its lower-case form where that differs from the character.
+- ``LOWERCASE``: code point → its lower-case form where that differs from the character;
+- ``NON_STARTERS``: characters its NFD treats as combining (canonical ordering moves them);
+- ``DECOMPOSITIONS``: code point → its NFD where that differs from this Python's ``unicodedata``.
 
 Run: ``python tests/gen_bert_char_tables.py`` (about 5 s); ``--check`` exits 1 if the file is stale.
 """
@@ -21,7 +23,7 @@ import unicodedata
 from pathlib import Path
 
 import tokenizers
-from tokenizers.normalizers import BertNormalizer
+from tokenizers.normalizers import NFD, BertNormalizer
 from tokenizers.pre_tokenizers import BertPreTokenizer
 
 OUT = Path(__file__).resolve().parents[1] / "device_agent" / "bert_char_tables.py"
@@ -36,12 +38,19 @@ def probe() -> dict[str, list[int]]:
     clean = BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False)
     strip = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=False)
     lower = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=False, lowercase=True)
+    nfd = NFD()
     pre = BertPreTokenizer()
-    dropped, marks, punct = [], [], []
+    dropped, marks, punct, non_starters = [], [], [], []
+    decompositions: dict[int, str] = {}
     stripped: dict[int, str] = {}
     lowercase: dict[int, str] = {}
     for cp in code_points():
         ch = chr(cp)
+        decomposed = nfd.normalize_str(ch)
+        if decomposed != unicodedata.normalize("NFD", ch):
+            decompositions[cp] = decomposed
+        if decomposed == ch and nfd.normalize_str(f"\u0301{ch}\u0316") != f"\u0301{ch}\u0316":
+            non_starters.append(cp)  # a starter would keep the marks around it in place
         low = lower.normalize_str(ch)
         if low != ch:
             lowercase[cp] = low
@@ -68,6 +77,8 @@ def probe() -> dict[str, list[int]]:
         "PUNCTUATION": punct,
         "STRIPPED": stripped,
         "LOWERCASE": lowercase,
+        "NON_STARTERS": non_starters,
+        "DECOMPOSITIONS": decompositions,
     }
 
 
