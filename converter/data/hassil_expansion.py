@@ -36,6 +36,7 @@ HA_INTENT_MAP: dict[str, str] = {
     "HassClimateSetFanMode": NOT_RECOGNIZED,
     "HassLawnMowerDock": NOT_RECOGNIZED,
     "HassLawnMowerStartMowing": NOT_RECOGNIZED,
+    "HassRespond": NOT_RECOGNIZED,
 }
 
 # HA slot name → schema slot; None: filled but not recorded (inferred later or irrelevant).
@@ -140,6 +141,7 @@ def expand_ha_templates(
     lists: dict[str, list[str]],
     rng: random.Random,
     per_intent: int = 400,
+    near_miss_per_intent: int = 60,
     source: str = "ha_templates",
     intents: Intents | None = None,
 ) -> list[Example]:
@@ -149,18 +151,21 @@ def expand_ha_templates(
         schema: the output schema.
         lists: name lists (``area``, ``floor``, ``name_<domain>``, ``item``, ``search_query``, ``color``…).
         rng: seeded random source.
-        per_intent: target number of distinct sentences per HA intent (fewer when the templates run out).
+        per_intent: target number of distinct sentences per schema intent (fewer when the templates run out).
+        near_miss_per_intent: the same for each HA intent that maps to NotRecognized.
     """
     intents = intents or load_ha_intents()
     by_intent: dict[str, list[_Block]] = {}
     for block in _blocks(intents, schema):
-        by_intent.setdefault(block.ha_intent, []).append(block)
+        key = block.ha_intent if block.intent == NOT_RECOGNIZED else block.intent
+        by_intent.setdefault(key, []).append(block)
     out: list[Example] = []
-    for ha_intent in sorted(by_intent):
-        blocks = by_intent[ha_intent]
+    for key in sorted(by_intent):
+        blocks = by_intent[key]
+        budget = near_miss_per_intent if blocks[0].intent == NOT_RECOGNIZED else per_intent
         seen: set[str] = set()
         attempts = 0
-        while len(seen) < per_intent and attempts < per_intent * 6:
+        while len(seen) < budget and attempts < budget * 6:
             attempts += 1
             block = rng.choice(blocks)
             sentence = rng.choice(block.data.sentences)

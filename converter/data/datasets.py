@@ -1,0 +1,251 @@
+"""Assemble the training set and the dev sets from every source, reproducibly for a seed.
+
+Train (≈ 20–25k examples):
+  - Home Assistant's English templates expanded with the project's names (training half of every list);
+  - the project's own templates (``sample_data/templates/*.yaml``), including out-of-scope sentences;
+  - HWU64 train (``../shared/data/hwu64``): smart-home rows mapped to the schema, other scenarios as
+    NotRecognized;
+  - user data files (``extra_data``: YAML in the custom format, or canonical JSONL);
+  - augmented copies (politeness, fillers, typos, STT form, casing).
+Dev:
+  - ``slurp_iot``: SLURP devel iot + audio/alarm (mapped) + other scenarios (out of scope);
+  - ``unseen_names``: template sentences filled ONLY with held-out names/areas/items;
+  - ``handwritten``: ``sample_data/dev/handwritten.txt``, written by hand for this project.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from converter.data.augmentation import augment
+from converter.data.custom_data import (
+    CustomData,
+    examples_from_custom,
+    expand_custom_templates,
+    load_custom_data,
+    parse_annotated,
+)
+from converter.data.example import Example, read_examples
+from converter.data.hassil_expansion import expand_ha_templates
+from converter.data.hwu_slurp import load_hwu64_train, load_slurp_devel
+from converter.data.hwu_slurp import shared_dir as resolve_shared_dir
+from converter.data.labelling_values import make_example
+from converter.data.name_lists import load_lists, merge_lists, split_lists
+from device_agent.errors import UserError
+from device_agent.schema import NOT_RECOGNIZED, Schema
+from sample_data import SAMPLE_DATA_DIR
+
+TEMPLATES_DIR = SAMPLE_DATA_DIR / "templates"
+HANDWRITTEN_DEV = SAMPLE_DATA_DIR / "dev" / "handwritten.txt"
+_OPEN_SLOTS = {"name", "area", "floor", "item", "search_query", "coffee_type"}
+
+
+@dataclass
+class Datasets:
+    """Training examples and named dev sets."""
+
+    train: list[Example]
+    dev: dict[str, list[Example]]
+    schema: Schema | None = None
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Example counts per source (train) and per dev set."""
+        by_source: dict[str, int] = {}
+        for ex in self.train:
+            key = ex.source.split("+")[0]
+            by_source[key] = by_source.get(key, 0) + 1
+        return {
+            "train": {"total": len(self.train), **dict(sorted(by_source.items()))},
+            "dev": {k: len(v) for k, v in self.dev.items()},
+        }
+
+
+def load_handwritten(schema: Schema, path: Path = HANDWRITTEN_DEV) -> list[Example]:
+    """The handwritten dev set: ``Intent | text with [slot:words] | domain=… device_class=…`` per line.
+
+    Inferred slots (domain, device_class, volume_step) are exactly what the line states: the gold is
+    written by hand, not computed by the decoder's own rules.
+    """
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        intent, text, spans, extra = parse_annotated(line)
+        if intent != NOT_RECOGNIZED and intent not in schema.intents:
+            raise UserError(f"{path}:{n}: unknown intent {intent!r}")
+        ex = make_example(text, intent, spans, schema, "handwritten")
+        if ex is None:
+            raise UserError(f"{path}:{n}: a slot is not allowed for {intent} or does not parse: {line}")
+        values = {k: v for k, v in ex.values.items() if schema.slot(k).tagged}
+        values.update(extra)
+        out.append(Example(ex.text, ex.intent, ex.slots, values, "handwritten"))
+    return out
+
+
+def _template_files() -> list[Path]:
+    return sorted(TEMPLATES_DIR.glob("*.yaml"))
+
+
+def _extend_schema(schema: Schema, customs: Sequence[CustomData]) -> Schema:
+    extra = [i for c in customs for i in c.intents]
+    return schema.with_intents(extra) if extra else schema
+
+
+def build_datasets(
+    seed: int = 0,
+    extra_data: Iterable[Path] = (),
+    shared_dir: Path | None = None,
+    limit_per_intent: int | None = None,
+    *,
+    schema: Schema | None = None,
+    ha_per_intent: int = 320,
+    own_per_intent: int = 260,
+    hwu_negatives: int = 3000,
+    augment_fraction: float = 0.35,
+    unseen_per_intent: int = 14,
+    min_per_intent: int = 250,
+) -> Datasets:
+    """Build train and dev sets (deterministic for a seed).
+
+    Args:
+        seed: seeds sampling, the held-out name split and augmentation.
+        extra_data: user files: YAML (custom format: intents, lists, templates, examples) or JSONL examples.
+        shared_dir: folder with ``hwu64/`` and ``slurp/`` (default: env
+            ``SQUEEZEHOME_SHARED_DATA`` or /work/shared/data); missing corpora are skipped.
+        limit_per_intent: cap the training examples of each intent (quick experiments, tests).
+        schema: the schema (default: the project's); custom intents in ``extra_data`` extend it.
+        ha_per_intent / own_per_intent: sentences sampled per intent from HA's / the project's templates.
+        hwu_negatives: out-of-scope HWU64 rows kept for training.
+        augment_fraction: share of template examples that get an augmented copy.
+        unseen_per_intent: unseen-names dev sentences per intent and template source.
+        min_per_intent: intents with fewer template examples get augmented copies up to this many.
+    """
+    base = resolve_shared_dir(shared_dir)
+    schema = schema or Schema.load()
+    rng = random.Random(seed)
+
+    own = [load_custom_data(p) for p in _template_files()]
+    user_yaml = [load_custom_data(p) for p in extra_data if Path(p).suffix in (".yaml", ".yml")]
+    user_jsonl = [Path(p) for p in extra_data if Path(p).suffix == ".jsonl"]
+    for p in extra_data:
+        if Path(p).suffix not in (".yaml", ".yml", ".jsonl"):
+            raise UserError(
+                f"--data {p}: use a .yaml data file (sample_data/CUSTOM_DATA.md) or a .jsonl example file"
+            )
+    schema = _extend_schema(schema, own + user_yaml)
+
+    all_lists = merge_lists(load_lists(), *[c.lists for c in own + user_yaml])
+    names = split_lists(all_lists, schema, seed=seed)
+
+    # === Train ===
+    templated: list[Example] = []
+    templated += expand_ha_templates(
+        schema, names.train, random.Random(rng.random()), per_intent=ha_per_intent
+    )
+    for custom in own + user_yaml:
+        source = "own_templates" if custom in own else f"user:{custom.path.name if custom.path else 'data'}"
+        templated += expand_custom_templates(
+            custom, schema, names.train, random.Random(rng.random()), per_intent=own_per_intent, source=source
+        )
+    literal: list[Example] = []
+    for custom in own + user_yaml:
+        literal += examples_from_custom(custom, schema, "own_examples" if custom in own else "user_examples")
+    for p in user_jsonl:
+        literal += read_examples(p)
+
+    hwu_in, hwu_out = ([], [])
+    if (base / "hwu64").exists():
+        hwu_in, hwu_out = load_hwu64_train(schema, base)
+        hwu_out = random.Random(rng.random()).sample(hwu_out, min(hwu_negatives, len(hwu_out)))
+
+    aug_rng = random.Random(rng.random())
+    augmented = [augment(ex, aug_rng) for ex in templated if aug_rng.random() < augment_fraction]
+    augmented = [a for a in augmented if a.text]
+    augmented += _oversample_small(templated + literal, min_per_intent, aug_rng)
+    train = templated + augmented + literal + hwu_in + hwu_in + hwu_out  # real human text counts twice
+
+    # === Dev ===
+    dev: dict[str, list[Example]] = {}
+    if (base / "slurp").exists():
+        dev["slurp_iot"] = load_slurp_devel(schema, base)
+    dev["unseen_names"] = _unseen_names(schema, names.held_out, own, seed, unseen_per_intent)
+    if HANDWRITTEN_DEV.exists():
+        dev["handwritten"] = load_handwritten(schema)
+
+    # No dev sentence may appear in training.
+    dev_texts = {_norm(ex.text) for examples in dev.values() for ex in examples}
+    train = [ex for ex in train if _norm(ex.text) not in dev_texts]
+    train = _dedupe(train)
+    if limit_per_intent is not None:
+        train = _limit(train, limit_per_intent, random.Random(seed))
+    random.Random(seed).shuffle(train)
+    data = Datasets(train=train, dev=dev, schema=schema)
+    data.sizes = data.summary()
+    return data
+
+
+def _oversample_small(examples: list[Example], minimum: int, rng: random.Random) -> list[Example]:
+    """Augmented copies for intents whose templates yield few distinct sentences (time, date, nevermind)."""
+    by_intent: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_intent.setdefault(ex.intent, []).append(ex)
+    out: list[Example] = []
+    for intent in sorted(by_intent):
+        group = by_intent[intent]
+        seen = {ex.text for ex in group}
+        attempts = 0
+        while len(seen) < minimum and attempts < minimum * 4:
+            attempts += 1
+            new = augment(rng.choice(group), rng)
+            if new.text and new.text not in seen:
+                seen.add(new.text)
+                out.append(new)
+    return out
+
+
+def _unseen_names(
+    schema: Schema, held_out: dict[str, list[str]], own: Sequence[CustomData], seed: int, per_intent: int
+) -> list[Example]:
+    rng = random.Random(seed + 7919)
+    sampled = expand_ha_templates(
+        schema, held_out, rng, per_intent=per_intent, near_miss_per_intent=3, source="unseen_names/ha"
+    )
+    for custom in own:
+        sampled += expand_custom_templates(
+            custom, schema, held_out, rng, per_intent=per_intent, source="unseen_names/own"
+        )
+    keep = [
+        ex for ex in sampled if ex.intent == NOT_RECOGNIZED or any(s.type in _OPEN_SLOTS for s in ex.slots)
+    ]
+    return _dedupe(keep)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("?", " ").replace(".", " ").replace(",", " ").split())
+
+
+def _dedupe(examples: list[Example]) -> list[Example]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for ex in examples:
+        key = (ex.text, ex.intent)
+        if key not in seen:
+            seen.add(key)
+            out.append(ex)
+    return out
+
+
+def _limit(examples: list[Example], n: int, rng: random.Random) -> list[Example]:
+    by_intent: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_intent.setdefault(ex.intent, []).append(ex)
+    out = []
+    for intent in sorted(by_intent):
+        group = by_intent[intent]
+        out += rng.sample(group, min(n, len(group)))
+    return out

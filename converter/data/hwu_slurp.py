@@ -1,0 +1,175 @@
+"""Importer for the HWU64 / SLURP JSONL format (``../shared/data``): scenario labels → the schema.
+
+Both corpora share one label set (``iot_hue_lightoff``, ``audio_volume_up``, …) and slot types
+(``house_place``, ``device_type``, ``color_type``, ``change_amount``, ``coffee_type``, …). Rows are read
+in place, mapped to the schema and labelled with the same value conventions as every other source:
+
+- iot / audio intents map to schema intents (``iot_hue_lightup`` → LightBrighten, ``iot_cleaning`` →
+  HassVacuumStart, ``audio_volume_mute`` → HassMediaPlayerMute …); "dim the lights TO 30%" becomes
+  HassLightSet (an absolute level), "BY 30%" stays LightDim with brightness 30.
+- ``house_place`` → area (floor for "upstairs"/"… floor"); ``device_type`` → name unless it is only a
+  kind of device ("lights", "smart plug"), which gives a domain instead; ``color_type`` → color when it
+  is a colour; ``coffee_type`` → coffee_type; ``change_amount`` → brightness.
+- rows about scheduling (a time or date slot) are skipped: the schema cannot express them;
+- weather without a place → HassGetWeather, plain "what time/date is it" → HassGetCurrentTime/Date;
+- every other scenario is out of scope → NotRecognized, except the ones that overlap the schema too
+  much to be honest negatives (play music, create lists, "stop") which are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from converter.data.example import Example, read_jsonl
+from converter.data.labelling_values import make_example
+from converter.data.name_lists import is_generic_device_phrase
+from device_agent.schema import NOT_RECOGNIZED, Schema
+from device_agent.value_normalizers import normalize_percent
+
+DEFAULT_SHARED_DIR = Path("/work/shared/data")
+
+INTENT_MAP: dict[str, str] = {
+    "iot_hue_lightoff": "HassTurnOff",
+    "iot_hue_lighton": "HassTurnOn",
+    "iot_hue_lightchange": "HassLightSet",
+    "iot_hue_lightdim": "LightDim",
+    "iot_hue_lightup": "LightBrighten",
+    "iot_wemo_on": "HassTurnOn",
+    "iot_wemo_off": "HassTurnOff",
+    "iot_cleaning": "HassVacuumStart",
+    "iot_coffee": "MakeCoffee",
+    "audio_volume_up": "HassSetVolumeRelative",
+    "audio_volume_down": "HassSetVolumeRelative",
+    "audio_volume_mute": "HassMediaPlayerMute",
+}
+# Labels too close to the schema to serve as honest negatives, and not mappable row by row.
+SKIPPED_INTENTS = {
+    "audio_volume_other",
+    "lists_createoradd",
+    "general_commandstop",
+    "play_music",
+    "play_radio",
+    "play_podcasts",
+    "play_audiobook",
+    "music_dislikeness",
+}
+_SCHEDULING_SLOTS = {"time", "date", "timeofday", "general_frequency"}
+_KNOWN_COLOURS = {
+    "red", "green", "blue", "yellow", "orange", "purple", "pink", "white", "black", "brown", "cyan", "magenta",
+    "teal", "turquoise", "lavender", "violet", "indigo", "amber", "gold", "golden", "lime", "crimson", "coral",
+    "peach", "salmon", "navy", "maroon", "beige", "aqua", "lilac", "mint", "silver", "grey", "gray", "warm",
+    "cool", "daylight", "candle", "light", "dark", "sky", "royal", "sea", "forest", "hot", "baby", "bright",
+}  # fmt: skip
+_FLOOR_WORDS = re.compile(r"\b(upstairs|downstairs|floor|level)\b")
+_GENERIC_EXTRA = {
+    "coffee",
+    "machine",
+    "maker",
+    "pot",
+    "cleaner",
+    "hue",
+    "wemo",
+    "bulb",
+    "smart",
+    "robot",
+    "my",
+}
+
+
+def shared_dir(path: str | Path | None = None) -> Path:
+    """The shared data folder: argument > ``SQUEEZEHOME_SHARED_DATA`` > /work/shared/data."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get("SQUEEZEHOME_SHARED_DATA", DEFAULT_SHARED_DIR))
+
+
+def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
+    """One HWU64/SLURP row as a schema Example, or None when the row is skipped."""
+    label = row["intent"]
+    text = row["text"]
+    slots = row.get("slots") or []
+    types = {s["type"] for s in slots}
+    if label in SKIPPED_INTENTS:
+        return None
+    if label.startswith(("iot_", "audio_volume")) and types & _SCHEDULING_SLOTS:
+        return None
+    if label == "weather_query":
+        return (
+            None
+            if types & {"place_name", "time_zone"}
+            else make_example(text, "HassGetWeather", [], schema, source)
+        )
+    if label == "datetime_query":
+        if slots:
+            return None
+        low = text.lower()
+        if re.search(r"\b(date|day)\b", low):
+            return make_example(text, "HassGetCurrentDate", [], schema, source)
+        if re.search(r"\btime\b", low):
+            return make_example(text, "HassGetCurrentTime", [], schema, source)
+        return None
+    intent = INTENT_MAP.get(label)
+    if intent is None:
+        return Example(text=text, intent=NOT_RECOGNIZED, source=source)
+
+    spans: list[tuple[str, int, int]] = []
+    for s in slots:
+        slot_type, value, start, end = s["type"], s["value"], int(s["start"]), int(s["end"])
+        if slot_type == "house_place":
+            spans.append(("floor" if _FLOOR_WORDS.search(value.lower()) else "area", start, end))
+        elif slot_type == "device_type":
+            if not _is_generic(value, schema):
+                spans.append(("name", start, end))
+        elif slot_type == "color_type":
+            if value.lower().split() and all(w in _KNOWN_COLOURS for w in value.lower().split()):
+                spans.append(("color", start, end))
+        elif slot_type == "coffee_type":
+            spans.append(("coffee_type", start, end))
+        elif (
+            slot_type == "change_amount"
+            and intent in ("LightDim", "LightBrighten", "HassLightSet")
+            and normalize_percent(value) is not None
+        ):
+            if value.lower().startswith("to ") and intent != "HassLightSet":
+                intent = "HassLightSet"
+            spans.append(("brightness", start, end))
+    return make_example(text, intent, spans, schema, source, strict=False)
+
+
+def _is_generic(value: str, schema: Schema) -> bool:
+    words = re.findall(r"[a-z0-9']+", value.lower())
+    rest = [w for w in words if w not in _GENERIC_EXTRA]
+    return not rest or is_generic_device_phrase(" ".join(rest), schema)
+
+
+def load_mapped(path: Path, schema: Schema, source: str) -> list[Example]:
+    """All mapped rows of one JSONL file (skipped rows left out)."""
+    out = []
+    for row in read_jsonl(path):
+        ex = map_row(row, schema, source)
+        if ex is not None:
+            out.append(ex)
+    return out
+
+
+def load_hwu64_train(schema: Schema, base: Path) -> tuple[list[Example], list[Example]]:
+    """HWU64 train: (in-scope mapped examples, out-of-scope NotRecognized examples)."""
+    folder = base / "hwu64"
+    rows: list[Example] = []
+    for name in ("train_iot.jsonl", "train_related.jsonl", "train_other.jsonl"):
+        if (folder / name).exists():
+            rows += load_mapped(folder / name, schema, f"hwu64/{name.removesuffix('.jsonl')}")
+    return [r for r in rows if r.intent != NOT_RECOGNIZED], [r for r in rows if r.intent == NOT_RECOGNIZED]
+
+
+def load_slurp_devel(schema: Schema, base: Path) -> list[Example]:
+    """SLURP devel iot + related (mapped) + other (mostly out-of-scope): the real-text dev set."""
+    folder = base / "slurp"
+    out: list[Example] = []
+    for name in ("devel_iot.jsonl", "devel_related.jsonl", "devel_other.jsonl"):
+        if (folder / name).exists():
+            out += load_mapped(folder / name, schema, f"slurp/{name.removesuffix('.jsonl')}")
+    return out
