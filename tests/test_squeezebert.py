@@ -243,3 +243,25 @@ def test_fixed_shape_export_builds_int8_friendly_graph(tmp_path, backbone):
     quantized = Interpreter(model_content=converter.convert())
     dtypes = {np.dtype(d["dtype"]).name for d in quantized.get_tensor_details()}
     assert dtypes <= {"int8", "int32"}, dtypes
+
+
+def test_every_weight_gets_a_gradient_and_dropout_is_active_in_training():
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(2)
+    model = SqueezeBertBackbone(**{**TINY, "dropout": 0.1, "attention_dropout": 0.1})
+    inputs = _inputs()
+    inputs["token_type_ids"][:, 4:] = 1
+    with tf.GradientTape() as tape:
+        out = model(inputs, training=True)
+        loss = tf.reduce_sum(out["sequence_output"] ** 2) + tf.reduce_sum(out["pooled_output"])
+    grads = tape.gradient(loss, model.trainable_variables)
+    assert len(grads) == len(model.trainable_variables) > 0
+    for variable, grad in zip(model.trainable_variables, grads, strict=True):
+        assert grad is not None and float(tf.reduce_max(tf.abs(tf.convert_to_tensor(grad)))) > 0, (
+            variable.path
+        )
+    again = _np(model(inputs, training=True))["sequence_output"]
+    assert np.abs(again - out["sequence_output"].numpy()).max() > 1e-3  # dropout draws differ
+    inference = [_np(model(inputs, training=False))["sequence_output"] for _ in range(2)]
+    np.testing.assert_array_equal(*inference)

@@ -161,6 +161,22 @@ def test_unknown_and_missing_keys_are_reported(tmp_path):
     path = _tiny_copy(tmp_path / "b", edit_weights=lambda w: w.pop("transformer.pooler.dense.bias"))
     with pytest.raises(UserError, match="missing weight keys pooler.dense.bias"):
         SqueezeBertBackbone.from_hf_checkpoint(path)
+    path = _tiny_copy(
+        tmp_path / "c", edit_weights=lambda w: w.pop("transformer.encoder.layers.0.output.conv1d.bias")
+    )
+    with pytest.raises(UserError, match=r"missing weight keys encoder\.layers\.0\.output\.conv1d\.bias"):
+        SqueezeBertBackbone.from_hf_checkpoint(path)
+
+
+def test_checkpoint_without_pooler_loads_with_a_warning(tmp_path, golden):
+    def drop_pooler(w):
+        del w["transformer.pooler.dense.weight"], w["transformer.pooler.dense.bias"]
+
+    path = _tiny_copy(tmp_path, edit_weights=drop_pooler)
+    with pytest.warns(UserWarning, match="no pooler weights"):
+        model = SqueezeBertBackbone.from_hf_checkpoint(path)
+    diffs = _max_diff(model(_batch(golden, "tiny_masked_")), golden, "tiny_masked_", ["sequence_output"])
+    assert max(diffs.values()) <= TOLERANCE, diffs
 
 
 def test_wrong_model_kind_and_activation(tmp_path):

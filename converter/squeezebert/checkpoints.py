@@ -9,6 +9,7 @@ HF `Linear` weights are [out, in] (a BERT linear becomes a 1x1 `Conv1D` kernel [
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import keras
@@ -26,6 +27,7 @@ HF_ACTIVATIONS = {
 }
 
 SAME, CONV, LINEAR_AS_CONV, LINEAR = "same", "conv", "linear_as_conv", "linear"
+POOLER_KEYS = {"pooler.dense.weight", "pooler.dense.bias"}
 
 
 def _transform(array: np.ndarray, layout: str) -> np.ndarray:
@@ -238,6 +240,12 @@ def assign_weights(model: keras.Model, table, weights: dict[str, np.ndarray], pa
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         raise UserError(f"{path}: unknown weight keys {shown}; is this the right checkpoint kind?")
     missing = [k for k in sorted(table_keys) if k not in weights]
+    if set(missing) == POOLER_KEYS:  # token-classification checkpoints are saved without a pooler
+        warnings.warn(
+            f"{path} has no pooler weights; pooler_dense keeps its random initialization", stacklevel=3
+        )
+        table = [row for row in table if row[0] not in POOLER_KEYS]
+        missing = []
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
         raise UserError(
