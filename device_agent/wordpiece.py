@@ -206,6 +206,7 @@ class WordPieceTokenizer:
             if split_special_tokens
             else re.compile("|".join(re.escape(t) for t in sorted(set(specials), key=len, reverse=True)))
         )
+        self._special_starts = frozenset(t[0] for t in specials if t)
         self._char_rules: dict[str, tuple[int, str, str, bool]] = {}
         self._word_cache: dict[str, tuple[tuple[int, int, int], ...]] = {}
 
@@ -287,15 +288,15 @@ class WordPieceTokenizer:
         self._char_rules[ch] = rule
         return rule
 
-    def _words(self, text: str) -> list[tuple[str, list[int]]]:
+    def _words(self, text: str) -> list[tuple[str, Sequence[int]]]:
         """Basic-tokenize: each word as (normalized text, original index of each of its characters)."""
         if text.isascii() and not _ASCII_CONTROL.search(text):
             low = text.lower() if self.lowercase else text
-            return [(m.group(), list(range(m.start(), m.end()))) for m in _ASCII_WORDS.finditer(low)]
+            return [(m.group(), range(m.start(), m.end())) for m in _ASCII_WORDS.finditer(low)]
         rules = [self._char_rule(ch) for ch in text]
         if self.strip_accents and any(r[3] for r in rules):
             return self._words_reordered(text)
-        words: list[tuple[str, list[int]]] = []
+        words: list[tuple[str, Sequence[int]]] = []
         chars: list[str] = []
         origin: list[int] = []
 
@@ -381,28 +382,29 @@ class WordPieceTokenizer:
             words.append(("".join(chars), origin))
         return words
 
-    def _split(self, text: str) -> list[tuple[str, list[int], int | None]]:
-        """Words of ``text`` as (normalized text, original index per character, special id or None).
+    def _split(self, text: str) -> tuple[list[tuple[str, Sequence[int]]], dict[int, int]]:
+        """Words of ``text`` (normalized text, original index per character) and {word index: special id}.
 
         Special tokens written in the text are matched first, on the raw text, and kept whole.
         """
-        matches = list(self._specials_re.finditer(text)) if self._specials_re is not None else []
-        if not matches:
-            return [(w, o, None) for w, o in self._words(text)]
-        out: list[tuple[str, list[int], int | None]] = []
+        if self._specials_re is None or not any(c in text for c in self._special_starts):
+            return self._words(text), {}
+        words: list[tuple[str, Sequence[int]]] = []
+        special: dict[int, int] = {}
         pos = 0
-        for m in [*matches, None]:
+        for m in [*self._specials_re.finditer(text), None]:
             end = m.start() if m is not None else len(text)
             if end > pos:
-                out.extend((w, [i + pos for i in o], None) for w, o in self._words(text[pos:end]))
+                words.extend((w, [i + pos for i in o]) for w, o in self._words(text[pos:end]))
             if m is not None:
-                out.append((m.group(), list(range(m.start(), m.end())), self._vocab[m.group()]))
+                special[len(words)] = self._vocab[m.group()]
+                words.append((m.group(), range(m.start(), m.end())))
                 pos = m.end()
-        return out
+        return words, special
 
     def basic_tokenize(self, text: str) -> list[tuple[str, int, int]]:
         """Normalized words with their ``(start, end)`` character span in the original text."""
-        return [(w, o[0], o[-1] + 1) for w, o, _ in self._split(text)]
+        return [(w, o[0], o[-1] + 1) for w, o in self._split(text)[0]]
 
     # === WordPiece ===
     def _wordpiece(self, word: str) -> tuple[tuple[int, int, int], ...]:
@@ -439,9 +441,10 @@ class WordPieceTokenizer:
     def _pieces(self, text: str) -> list[tuple[int, int, int, int]]:
         """(id, start, end, word index) of every piece of ``text``."""
         out: list[tuple[int, int, int, int]] = []
-        for w, (word, origin, special_id) in enumerate(self._split(text)):
-            if special_id is not None:
-                out.append((special_id, origin[0], origin[-1] + 1, w))
+        words, special = self._split(text)
+        for w, (word, origin) in enumerate(words):
+            if special and w in special:
+                out.append((special[w], origin[0], origin[-1] + 1, w))
                 continue
             for piece_id, a, b in self._wordpiece(word):
                 out.append((piece_id, origin[a], origin[b - 1] + 1, w))
@@ -459,20 +462,15 @@ class WordPieceTokenizer:
             raise ValueError(f"max_length must be at least 2 ([CLS] and [SEP]), got {max_length}")
         pieces = self._pieces(text)
         keep = pieces[: max_length - 2]
-        ids = np.full(max_length, self.pad_id, dtype=np.int32)
-        n = len(keep) + 2
-        ids[0] = self.cls_id
-        ids[1 : n - 1] = [p[0] for p in keep]
-        ids[n - 1] = self.sep_id
-        mask = np.zeros(max_length, dtype=np.int32)
-        mask[:n] = 1
+        pad = max_length - 2 - len(keep)
+        ids, starts, ends, word_ids = zip(*keep, strict=True) if keep else ((), (), (), ())
         inv = self._inverse
         return Encoding(
-            input_ids=ids,
-            attention_mask=mask,
-            tokens=[self.cls_token, *(inv[p[0]] for p in keep), self.sep_token],
-            offsets=[(0, 0), *((p[1], p[2]) for p in keep), (0, 0)],
-            word_ids=[None, *(p[3] for p in keep), None],
+            input_ids=np.array([self.cls_id, *ids, self.sep_id, *([self.pad_id] * pad)], dtype=np.int32),
+            attention_mask=np.array([1] * (len(keep) + 2) + [0] * pad, dtype=np.int32),
+            tokens=[self.cls_token, *(inv[i] for i in ids), self.sep_token],
+            offsets=[(0, 0), *zip(starts, ends, strict=True), (0, 0)],
+            word_ids=[None, *word_ids, None],
             truncated=len(pieces) > len(keep),
         )
 
@@ -480,13 +478,13 @@ class WordPieceTokenizer:
         """``input_ids`` and ``attention_mask``, both int32 ``[len(texts), max_length]``."""
         if max_length < 2:
             raise ValueError(f"max_length must be at least 2 ([CLS] and [SEP]), got {max_length}")
-        texts = list(texts)
-        ids = np.full((len(texts), max_length), self.pad_id, dtype=np.int32)
-        mask = np.zeros((len(texts), max_length), dtype=np.int32)
-        cls_id, sep_id = self.cls_id, self.sep_id
-        for row, text in enumerate(texts):
+        cls_id, sep_id, pad_id = self.cls_id, self.sep_id, self.pad_id
+        rows: list[list[int]] = []
+        lengths: list[int] = []
+        for text in texts:
             keep = [p[0] for p in self._pieces(text)[: max_length - 2]]
-            n = len(keep) + 2
-            ids[row, :n] = [cls_id, *keep, sep_id]
-            mask[row, :n] = 1
+            rows.append([cls_id, *keep, sep_id, *([pad_id] * (max_length - 2 - len(keep)))])
+            lengths.append(len(keep) + 2)
+        ids = np.array(rows, dtype=np.int32).reshape(len(rows), max_length)
+        mask = (np.arange(max_length) < np.array(lengths, dtype=np.int32)[:, None]).astype(np.int32)
         return ids, mask
