@@ -196,8 +196,9 @@ def expand_custom_templates(
     rng: random.Random,
     per_intent: int = 300,
     source: str = "own_templates",
+    per_intent_for: dict[str, int] | None = None,
 ) -> list[Example]:
-    """Sample up to ``per_intent`` distinct labelled sentences per intent from a file's templates."""
+    """Sample up to ``per_intent`` distinct labelled sentences per intent (``per_intent_for`` overrides)."""
     ha = load_ha_intents()
     rules: dict[str, Sentence] = dict(ha.expansion_rules)
     for name, body in data.expansion_rules.items():
@@ -213,9 +214,10 @@ def expand_custom_templates(
             sentences = [parse_sentence(t) for t in data.templates[intent]]
         except Exception as exc:  # hassil raises several parse error types
             raise UserError(f"{data.path}: a template of {intent} does not parse: {exc}") from exc
+        budget = (per_intent_for or {}).get(intent, per_intent)
         seen: set[str] = set()
         attempts = 0
-        while len(seen) < per_intent and attempts < per_intent * 5:
+        while len(seen) < budget and attempts < budget * 5:
             attempts += 1
             fill = _lists_for(intent, lists, rng)
             sampler = TemplateSampler(fill, rng, slot_lists=slot_lists, expansion_rules=rules)

@@ -106,6 +106,7 @@ def build_datasets(
     ha_per_intent: int = 320,
     own_per_intent: int = 260,
     hwu_negatives: int = 3000,
+    own_out_of_scope: int = 1500,
     augment_fraction: float = 0.35,
     unseen_per_intent: int = 14,
     min_per_intent: int = 250,
@@ -121,6 +122,7 @@ def build_datasets(
         schema: the schema (default: the project's); custom intents in ``extra_data`` extend it.
         ha_per_intent / own_per_intent: sentences sampled per intent from HA's / the project's templates.
         hwu_negatives: out-of-scope HWU64 rows kept for training.
+        own_out_of_scope: sentences sampled from the project's out-of-scope templates.
         augment_fraction: share of template examples that get an augmented copy.
         unseen_per_intent: unseen-names dev sentences per intent and template source.
         min_per_intent: intents with fewer template examples get augmented copies up to this many.
@@ -150,7 +152,13 @@ def build_datasets(
     for custom in own + user_yaml:
         source = "own_templates" if custom in own else f"user:{custom.path.name if custom.path else 'data'}"
         templated += expand_custom_templates(
-            custom, schema, names.train, random.Random(rng.random()), per_intent=own_per_intent, source=source
+            custom,
+            schema,
+            names.train,
+            random.Random(rng.random()),
+            per_intent=own_per_intent,
+            source=source,
+            per_intent_for={NOT_RECOGNIZED: own_out_of_scope},
         )
     literal: list[Example] = []
     for custom in own + user_yaml:
