@@ -119,6 +119,7 @@ def push_bundle(
     begin, chunks = split(archive, version, chunk_size)
     progress(f"pushing {version} to {site_id}: {len(archive) / 1024:.1f} KiB in {begin.count} chunks")
     deadline = time.monotonic() + timeout
+    reply_timeout = min(reply_timeout, timeout)
     sent_total = 0
     with OtaPusher(site_id, broker) as pusher:
         pusher.send(begin)

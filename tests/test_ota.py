@@ -394,3 +394,48 @@ def test_agent_killed_mid_update_then_resumed(tmp_path, device, broker, models, 
     assert result["state"] == "active", result
     assert result["sent_chunks"] == begin.count - 6  # resumed: only the missing chunks were sent
     assert ask(broker.port, device.site, SENTENCES[0])["model"]["version"] == "2.3.0"
+
+
+@pytest.mark.mosquitto
+def test_agent_restarted_after_interrupted_switch_answers_with_old_version(tmp_path, bundles, keys, broker):
+    """Killed after `current` moved to the new bundle but before its self-test passed: the old one comes back."""
+    pytest.importorskip("device_agent.recognizer", reason="device_agent.recognizer is not available yet")
+    root = _rootfs(tmp_path)
+    flash_to_root(bundles["1.0.0"], root, FlashSettings(trusted_key=keys["pub"]))
+    install = root / "opt/squeezehome"
+    old_dir = (install / "current").resolve()
+    flash_to_root(bundles["2.0.0"], root, FlashSettings(trusted_key=keys["pub"]))  # `current` -> 2.0.0
+    (install / "ota").mkdir()
+    (install / "ota/pending.json").write_text(
+        json.dumps({"version": "2.0.0", "old_link": "bundles/1.0.0", "old_dir": str(old_dir)})
+    )
+    agent = AgentProcess(root, broker.url, f"ota{uuid.uuid4().hex[:6]}").start()
+    try:
+        assert ask(broker.port, agent.site, "turn on the light")["model"]["version"] == "1.0.0"
+        assert os.readlink(install / "current") == "bundles/1.0.0"
+        assert not (install / "ota/pending.json").exists()
+    finally:
+        agent.stop()
+
+
+@pytest.mark.mosquitto
+def test_cli_push_to_absent_site_is_one_line_error(bundles, broker, capsys):
+    from converter.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "firmware",
+                "push",
+                str(bundles["1.0.0"]),
+                "--site-id",
+                "nobody-here",
+                "--broker",
+                f"127.0.0.1:{broker.port}",
+                "--timeout",
+                "2",
+            ]
+        )
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("squeezehome: no answer from site nobody-here") and err.count("\n") == 1
