@@ -1,0 +1,174 @@
+"""`squeezehome convert` end to end on a tiny trained SqueezeBERT joint model, and its user errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from int8_tiny_model import L, converted, run_cli, tiny_model_dir, toy_keras_model
+
+from converter.parity import bio_spans, gold_token_tags, span_f1
+from converter.tflite_audit import audit_model
+from device_agent.interpreter import TFLiteModel
+
+
+@pytest.fixture(scope="module")
+def linux():
+    return converted("linux")
+
+
+def test_convert_writes_a_full_integer_model_with_passing_parity(linux):
+    path, report_path, text = linux
+    report = json.loads(report_path.read_text())
+    assert report["passed"] and report["problems"] == []
+    assert report["audit"]["fully_int8"] and report["audit"]["float_tensors"] == []
+    parity = report["parity"]
+    assert parity["intent_agreement"] >= 0.99 and parity["slot_f1_drop"] <= 0.01
+    assert parity["float_intent_accuracy"] is not None and parity["slot_f1_reference"] == "gold"
+    assert report["rebuilt_for_export"]["attention_mask_value"]["to"] == -20.0
+    assert "calibrating on" in text and "parity on" in text and "wrote" in text
+    assert not path.with_name(path.name + ".unverified").exists()
+
+
+def test_signature_dtypes_and_per_channel_weights(linux):
+    path = linux[0]
+    model = TFLiteModel(path)
+    assert model.input_names == ["attention_mask", "input_ids"] or sorted(model.input_names) == [
+        "attention_mask",
+        "input_ids",
+    ]
+    assert model.output_names == ["intent_logits", "slot_logits"]
+    q = model.quantization
+    assert q["input_ids"] == {"dtype": "int32", "shape": [1, L]}
+    assert q["intent_logits"]["dtype"] == "int8" and q["slot_logits"]["dtype"] == "int8"
+    audit = audit_model(path, measure_tflm=False, count_partitions=False)
+    convs = [op for op in audit.ops if op.name in ("CONV_2D", "FULLY_CONNECTED")]
+    assert convs and all(op.inputs[1].dtype == "int8" for op in convs)
+    assert any(op.inputs[1].per_channel for op in convs)
+
+
+def test_no_activation_range_is_stretched_by_the_mask_constant(linux):
+    """With a -1e4 additive mask the masked attention scores would span >= 1e4; at -20 they stay ~100."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(
+        model_path=str(linux[0]),
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    widest = 0.0
+    for t in it.get_tensor_details():
+        scales = t["quantization_parameters"]["scales"]
+        if t["dtype"] == np.int8 and len(scales) == 1:
+            widest = max(widest, float(scales[0]) * 255)
+    assert 1.0 < widest < 1000.0
+
+
+def test_int8_model_recognizes_like_the_float_model(linux):
+    from device_agent.wordpiece import WordPieceTokenizer
+
+    model_dir = tiny_model_dir()
+    labels = json.loads((model_dir / "labels.json").read_text())
+    tok = WordPieceTokenizer.from_file(model_dir / "vocab.txt")
+    model = TFLiteModel(linux[0])
+    for text, intent in [
+        ("turn off the fan in the garage", "HassTurnOff"),
+        ("switch on the bedroom tv", "HassTurnOn"),
+    ]:
+        enc = tok.encode(text, L)
+        out = model.run(enc.input_ids, enc.attention_mask)
+        assert labels["intents"][int(out["intent_logits"].argmax())] == intent
+
+
+def test_mcu_target_swaps_gelu_and_passes_tflm(tmp_path):
+    path, report_path, text = converted("mcu")
+    report = json.loads(report_path.read_text())
+    assert report["rebuilt_for_export"]["activation"] == {"from": "gelu", "to": "quick_gelu"}
+    assert report["audit"]["tflm_missing_ops"] == [] and report["audit"]["tflm_arena_bytes"] > 0
+    assert report["tflm_parity"]["passed"] and report["parity"]["passed"]
+    assert "GELU" not in report["audit"]["op_counts"] and "LOGISTIC" in report["audit"]["op_counts"]
+
+
+# --- user errors -------------------------------------------------------------------------------------------------
+def _copy_dir(tmp_path):
+    return shutil.copytree(tiny_model_dir(), tmp_path / "copy")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "is empty"),
+        ("turn on the light\nturn off the fan\n", "line 1 is not JSON"),
+        ('{"sentence": "turn on the light"}\n', 'no non-empty "text"'),
+        ('["turn on the light"]\n', 'no non-empty "text"'),
+    ],
+)
+def test_bad_calibration_data(tmp_path, content, message):
+    bad = tmp_path / "cal.jsonl"
+    bad.write_text(content)
+    code, out = run_cli(
+        ["convert", str(tiny_model_dir()), "--out", str(tmp_path / "m.tflite"), "--calibration", str(bad)]
+    )
+    assert code == 2 and message in out and "Traceback" not in out
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_not_a_model(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    code, out = run_cli(["convert", str(notes), "--out", str(tmp_path / "m.tflite")])
+    assert code == 2 and "not a Keras model" in out
+    garbage = _copy_dir(tmp_path) / "model.keras"
+    garbage.write_bytes(b"PK\x03\x04 not really a zip")
+    code, out = run_cli(["convert", str(garbage), "--out", str(tmp_path / "m.tflite")])
+    assert code == 2 and "cannot be loaded as a Keras model" in out and "Traceback" not in out
+    code, out = run_cli(["convert", str(tmp_path / "nothing"), "--out", str(tmp_path / "m.tflite")])
+    assert code == 2 and "does not exist" in out
+
+
+def _with_model(tmp_path, model):
+    folder = _copy_dir(tmp_path)
+    model.save(folder / "model.keras")
+    return folder
+
+
+def test_gelu_model_under_mcu_target_is_refused(tmp_path):
+    folder = _with_model(tmp_path, toy_keras_model(activation="gelu", vocab_size=64))
+    code, out = run_cli(["convert", str(folder), "--out", str(tmp_path / "m.tflite"), "--target", "mcu"])
+    assert code == 2 and "no TensorFlow Lite Micro kernel for GELU" in out and "quick_gelu" in out
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_keras_layernormalization_model_is_refused(tmp_path):
+    folder = _with_model(tmp_path, toy_keras_model(layer_norm=True, vocab_size=64))
+    report = tmp_path / "r.json"
+    code, out = run_cli(
+        ["convert", str(folder), "--out", str(tmp_path / "m.tflite"), "--report", str(report)]
+    )
+    assert code == 2 and "float32 tensor" in out and "LayerNorm" in out
+    assert json.loads(report.read_text())["passed"] is False
+    assert not (tmp_path / "m.tflite").exists()
+
+
+# --- parity helpers ----------------------------------------------------------------------------------------------
+def test_bio_spans_and_f1():
+    assert bio_spans(["O", "B-name", "I-name", "O", "B-area"]) == {("name", 1, 2), ("area", 4, 4)}
+    assert bio_spans(["I-name", "I-name", "B-name"]) == {("name", 0, 1), ("name", 2, 2)}
+    assert span_f1([{("a", 0, 0)}], [{("a", 0, 0)}]) == 1.0
+    assert span_f1([{("a", 0, 0)}], [{("a", 0, 1)}]) == 0.0
+
+
+def test_gold_tags_follow_word_ids():
+    from device_agent.wordpiece import WordPieceTokenizer
+
+    tok = WordPieceTokenizer.from_file(tiny_model_dir() / "vocab.txt")
+    text = "turn on the ceiling light in the living room"
+    ex = {
+        "text": text,
+        "slots": [{"type": "name", "start": 12, "end": 25}, {"type": "area", "start": 33, "end": 44}],
+    }
+    enc = tok.encode(text, L)
+    tags = ["O", "B-name", "I-name", "B-area", "I-area"]
+    got = [tags[t] for t in gold_token_tags(ex, enc, tags) if t >= 0]
+    assert got == ["O", "O", "O", "B-name", "I-name", "O", "O", "B-area", "I-area"]
