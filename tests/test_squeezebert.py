@@ -190,29 +190,54 @@ def test_layer_norm_matches_numpy():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), expected, atol=1e-5)
 
 
+def _export(model: SqueezeBertBackbone, directory, length: int) -> str:
+    """A SavedModel with a fixed [1, length] serving_default endpoint (input_ids, attention_mask)."""
+    import tensorflow as tf
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serving_default",
+        lambda input_ids, attention_mask: model(
+            {"input_ids": input_ids, "attention_mask": attention_mask}, training=False
+        ),
+        input_signature=[
+            tf.TensorSpec([1, length], tf.int32, name="input_ids"),
+            tf.TensorSpec([1, length], tf.int32, name="attention_mask"),
+        ],
+    )
+    archive.write_out(str(directory), verbose=False)
+    return str(directory)
+
+
+def _int8(saved_model: str, length: int) -> bytes:
+    import tensorflow as tf
+
+    def calibration():
+        rng = np.random.default_rng(7)
+        for _ in range(8):
+            mask = np.ones((1, length), np.int32)
+            mask[0, rng.integers(3, length + 1) :] = 0
+            yield {"input_ids": rng.integers(1, 50, (1, length)).astype(np.int32), "attention_mask": mask}
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = calibration
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
 def test_fixed_shape_export_builds_int8_friendly_graph(tmp_path, backbone):
-    """A fixed-length backbone exports to TFLite with [1, L] int32 inputs and no NEG/LESS/SELECT ops."""
+    """A fixed-length backbone exports to TFLite with [1, L] int32 inputs and no NEG/LESS/SELECT/CAST ops."""
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
     fixed = SqueezeBertBackbone.from_config({**backbone.get_config(), "sequence_length": 8})
     fixed.set_weights(backbone.get_weights())
     assert fixed.input["input_ids"].shape == (None, 8)
-
-    archive = keras.export.ExportArchive()
-    archive.track(fixed)
-    archive.add_endpoint(
-        "serving_default",
-        lambda input_ids, attention_mask: fixed(
-            {"input_ids": input_ids, "attention_mask": attention_mask}, training=False
-        ),
-        input_signature=[
-            tf.TensorSpec([1, 8], tf.int32, name="input_ids"),
-            tf.TensorSpec([1, 8], tf.int32, name="attention_mask"),
-        ],
-    )
-    archive.write_out(str(tmp_path / "saved"), verbose=False)
-    flatbuffer = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "saved")).convert()
+    saved = _export(fixed, tmp_path / "saved", 8)
+    flatbuffer = tf.lite.TFLiteConverter.from_saved_model(saved).convert()
 
     interpreter = Interpreter(model_content=flatbuffer)
     ops = {d["op_name"] for d in interpreter._get_ops_details()}
@@ -228,21 +253,42 @@ def test_fixed_shape_export_builds_int8_friendly_graph(tmp_path, backbone):
         np.testing.assert_allclose(got[key], want[key], atol=1e-4)
 
     # full-integer conversion: every tensor is int8/int32 (the mask is a GATHER from an int8 table, no CAST)
-    def calibration():
-        rng = np.random.default_rng(7)
-        for _ in range(4):
-            mask = np.ones((1, 8), np.int32)
-            mask[0, rng.integers(3, 9) :] = 0
-            yield {"input_ids": rng.integers(1, 50, (1, 8)).astype(np.int32), "attention_mask": mask}
-
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "saved"))
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = calibration
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_output_type = tf.int8
-    quantized = Interpreter(model_content=converter.convert())
+    quantized = Interpreter(model_content=_int8(saved, 8))
     dtypes = {np.dtype(d["dtype"]).name for d in quantized.get_tensor_details()}
     assert dtypes <= {"int8", "int32"}, dtypes
+
+
+def test_quick_gelu_int8_export_runs_on_tflite_micro(tmp_path, backbone):
+    """With quick_gelu the int8 backbone needs no rewrites to run on TFLite Micro, and matches LiteRT."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+    config = {
+        **backbone.get_config(),
+        "sequence_length": 8,
+        "activation": "quick_gelu",
+        "attention_mask_value": -20.0,
+    }
+    mcu = SqueezeBertBackbone.from_config(config)
+    mcu.set_weights(backbone.get_weights())
+    content = _int8(_export(mcu, tmp_path / "saved", 8), 8)
+
+    litert = Interpreter(model_content=content)
+    assert "GELU" not in {d["op_name"] for d in litert._get_ops_details()}
+    litert.allocate_tensors()
+    micro = runtime.Interpreter.from_bytes(content)
+    inputs = _inputs(batch=1, length=8, seed=8)
+    inputs["attention_mask"][0, 5:] = 0
+    for i, detail in enumerate(litert.get_input_details()):
+        name = "attention_mask" if "attention_mask" in detail["name"] else "input_ids"
+        litert.set_tensor(detail["index"], inputs[name])
+        micro.set_input(inputs[name], i)
+    litert.invoke()
+    micro.invoke()
+    for j, detail in enumerate(litert.get_output_details()):
+        want, got = litert.get_tensor(detail["index"]), micro.get_output(j)
+        assert got.dtype == np.int8 and got.shape == want.shape
+        assert np.abs(got.astype(int) - want.astype(int)).max() <= 2  # TFLM reference kernels vs XNNPACK
 
 
 def test_every_weight_gets_a_gradient_and_dropout_is_active_in_training():
