@@ -146,6 +146,19 @@ def test_sequence_classifier_save_and_load(tmp_path, backbone):
     assert tuple(loaded(inputs)["logits"].shape) == (2, 3)
 
 
+def test_nested_in_a_functional_model_without_token_types(tmp_path, backbone):
+    inputs = {
+        name: keras.Input((None,), dtype="int32", name=name) for name in ("input_ids", "attention_mask")
+    }
+    outer = keras.Model(inputs, keras.layers.Dense(3, name="head")(backbone(inputs)["pooled_output"]))
+    outer.save(tmp_path / "outer.keras")
+    loaded = keras.saving.load_model(tmp_path / "outer.keras")
+    batch = {k: v for k, v in _inputs(seed=9).items() if k != "token_type_ids"}
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(outer(batch)), keras.ops.convert_to_numpy(loaded(batch))
+    )
+
+
 def test_invalid_configs_are_rejected():
     with pytest.raises(ValueError, match="num_heads"):
         SqueezeBertBackbone(**{**TINY, "num_heads": 5})
