@@ -1,9 +1,11 @@
 """The custom Keras layers of the SqueezeBERT port, each written for an int8-friendly TFLite graph.
 
-- `TokenEmbedding`: a plain gather (`ops.take`) on a weight; keras' `Embedding` adds LESS/SELECT ops.
+- `TokenEmbedding`: a plain gather on a weight (`tf.gather` on TensorFlow: keras' `Embedding` and even
+  `ops.take` first remap negative ids, which adds LESS/SELECT ops to the TFLite graph).
 - `PositionEmbedding`: adds the first `L` rows of a learned position table.
 - `SqueezeBertLayerNorm`: mean, variance, rsqrt by hand; keras' `LayerNormalization` leaves a float NEG op.
-- `AdditiveAttentionMask`: int mask [B, L] -> additive float mask [B, 1, 1, L].
+- `AdditiveAttentionMask`: int mask [B, L] -> additive float mask [B, 1, 1, L], as a lookup in
+  `[mask_value, 0]` (one int8 GATHER after conversion, no float CAST island).
 - `SqueezeBertSelfAttention`: scaled dot-product attention over per-head slices of Q, K, V (the grouped
   1x1 convolutions that make Q, K, V are ordinary `Conv1D` layers outside, in the functional model).
 - `SqueezeBertActivation`: exact GELU, tanh GELU or `x * sigmoid(1.702 x)` (TFLite Micro has no GELU).
