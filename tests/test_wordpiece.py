@@ -118,6 +118,38 @@ def test_real_commands_match_hf(tok, hf):
         )
 
 
+BUILTIN_COMMANDS = [
+    "turn on the kitchen light",
+    "Turn OFF the bedroom lights, please!",
+    "set the living-room lamp to 40%",
+    "What's the temperature in Jürgen's office?",
+    "dim the hallway lights to 20 percent",
+    "is the front door locked??",
+    "Schalte das Licht im Wohnzimmer ein",
+    "allume la lumière de la cuisine",
+    "open the garage door at 7:30 a.m.",
+    "make it warmer in the kids' room",
+]
+
+
+def test_builtin_commands_match_hf(tok, hf):
+    for text in BUILTIN_COMMANDS:
+        assert_same_as_hf(tok, hf, text)
+
+
+def test_transformers_bert_tokenizer_from_vocab_folder_agrees(tok, tmp_path, vocab_path):
+    """transformers' BertTokenizer (do_lower_case=True) built from a folder holding only vocab.txt."""
+    transformers = pytest.importorskip("transformers")
+    (tmp_path / "vocab.txt").write_bytes(Path(vocab_path).read_bytes())
+    ref = transformers.BertTokenizer.from_pretrained(str(tmp_path))
+    assert ref.convert_tokens_to_ids("[CLS]") == 101
+    texts = BUILTIN_COMMANDS + ["café Ünïcödé 中文 😀 a\x00b", "", "[SEP] x" * 3]
+    expected = ref(texts, padding="max_length", truncation=True, max_length=16)
+    ids, mask = tok.encode_batch(texts, max_length=16)
+    assert ids.tolist() == expected["input_ids"]
+    assert mask.tolist() == expected["attention_mask"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
