@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from device_agent.schema import NOT_RECOGNIZED, Schema
-from device_agent.value_normalizers import normalize_value, normalize_volume_step
+from device_agent.value_normalizers import normalize_value
 
 
 @dataclass(frozen=True)
@@ -204,11 +204,10 @@ def infer_slots(
     out: list[SlotValue] = []
 
     if "volume_step" in allowed:
-        for word, start, end in toks:
-            step = normalize_volume_step(word)
-            if step:
-                out.append(SlotValue("volume_step", text[start:end], step, "enum", start, end, 1.0))
-                break
+        hits = _find_phrases(toks, inference.get("volume_step_words", {}))
+        if hits:
+            step, start, end, _ = hits[0]
+            out.append(SlotValue("volume_step", text[start:end], step, "enum", start, end, 1.0))
 
     if intent not in inference.get("intents_with_domain", []):
         return out
