@@ -20,7 +20,8 @@ from converter.cli import main
 from converter.tflite_audit import TFLM_BUILTIN_OPS
 from device_agent.errors import UserError
 from device_agent.interpreter import TFLiteModel
-from firmware.tflm_export import c_string, export_tflm, resolver_method
+from firmware.tflm_export import export_tflm, resolver_method
+from firmware.tflm_sources import c_string
 
 STANDIN = Path(__file__).resolve().parent / "tflm_standin"
 GXX = shutil.which("g++")

@@ -11,7 +11,39 @@ import json
 from pathlib import Path
 
 SCHEMA = Path(__file__).resolve().parents[1] / "sample_data" / "schema.json"
-WORDS = ["turn", "on", "off", "the", "kitchen", "light", "lights", "bedroom", "set", "to", "percent", "what", "is", "temperature", "play", "music", "open", "close", "garage", "door", "lock", "start", "timer", "for", "minutes", "add", "milk", "shopping", "list", "weather", "time"]
+WORDS = [
+    "turn",
+    "on",
+    "off",
+    "the",
+    "kitchen",
+    "light",
+    "lights",
+    "bedroom",
+    "set",
+    "to",
+    "percent",
+    "what",
+    "is",
+    "temperature",
+    "play",
+    "music",
+    "open",
+    "close",
+    "garage",
+    "door",
+    "lock",
+    "start",
+    "timer",
+    "for",
+    "minutes",
+    "add",
+    "milk",
+    "shopping",
+    "list",
+    "weather",
+    "time",
+]
 
 
 def tiny_labels() -> dict[str, list[str]]:
