@@ -1,0 +1,301 @@
+"""`train()`: data → vocabulary → teacher → distilled student → threshold → report → model directory.
+
+Used by ``squeezehome train`` and by ``converter.default_model``. See :mod:`converter.training` for the
+pieces; this module only sequences them and writes the results.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from converter.training import (
+    EncodedSet,
+    Progress,
+    TrainConfig,
+    calibrate_threshold,
+    configure_runtime,
+    fit_joint_model,
+    keras_batch_runner,
+    predict_logits,
+    quick_metrics,
+    softmax,
+    summarize_history,
+)
+
+CALIBRATION_SENTENCES = 300
+EPOCH_DEV_LIMIT = 800
+
+
+def encode_examples(examples: Sequence[Any], tokenizer: Any, schema: Any, max_length: int) -> EncodedSet:
+    """Token ids, masks, intent ids and BIO tag ids (first word-piece only) of examples."""
+    from converter.data.labelling import encode_examples as encode
+
+    arrays = encode(examples, tokenizer, schema, max_length)
+    return EncodedSet(
+        arrays["input_ids"], arrays["attention_mask"], arrays["intent_ids"], arrays["tag_ids"], list(examples)
+    )
+
+
+def concat_sets(sets: Sequence[EncodedSet]) -> EncodedSet:
+    return EncodedSet(
+        np.concatenate([s.input_ids for s in sets]),
+        np.concatenate([s.attention_mask for s in sets]),
+        np.concatenate([s.intent_ids for s in sets]),
+        np.concatenate([s.tag_ids for s in sets]),
+        [e for s in sets for e in s.examples],
+    )
+
+
+def subset(data: EncodedSet, limit: int, seed: int) -> EncodedSet:
+    if len(data) <= limit:
+        return data
+    rows = sorted(random.Random(seed).sample(range(len(data)), limit))
+    return EncodedSet(
+        data.input_ids[rows],
+        data.attention_mask[rows],
+        data.intent_ids[rows],
+        data.tag_ids[rows],
+        [data.examples[i] for i in rows],
+    )
+
+
+def _vocabulary(config: TrainConfig, train_texts: Sequence[str], progress: Progress):
+    from converter.pretrained import bert_uncased_vocab_path
+    from converter.vocab_trimming import read_vocab, trim_vocabulary
+    from device_agent.wordpiece import WordPieceTokenizer
+
+    full = read_vocab(bert_uncased_vocab_path())
+    if not config.trim_vocab:
+        return None, full
+    tok = WordPieceTokenizer(full)
+    trim = trim_vocabulary(
+        full,
+        train_texts,
+        tokenize=lambda t: [p[0] for p in tok.tokenize(t)],
+        target_size=config.vocab_size or None,
+    )
+    progress(f"vocabulary trimmed: {len(full)} -> {len(trim)} pieces")
+    return trim, trim.pieces
+
+
+def build_student(
+    config: TrainConfig, vocabulary_size: int, n_intents: int, n_tags: int, minilm=None, trim=None
+):
+    """The grouped student joint model (for saving) and its dense twin joint model (for training)."""
+    from converter.dense_twin import dense_twin
+    from converter.joint_model import build_joint_model
+    from converter.squeezebert import SqueezeBertBackbone
+    from converter.teacher import apply_embedding_init, minilm_embedding_init
+
+    backbone = SqueezeBertBackbone(**config.student_kwargs(vocabulary_size), name="squeezebert_student")
+    if minilm is not None:
+        apply_embedding_init(backbone, minilm_embedding_init(minilm, config.hidden, config.max_length, trim))
+    student = build_joint_model(backbone, n_intents, n_tags, dropout=config.dropout)
+    twin_backbone = dense_twin(backbone)
+    twin = build_joint_model(twin_backbone, n_intents, n_tags, dropout=config.dropout)
+    for name in ("intent_head", "slot_head"):
+        twin.get_layer(name).set_weights(student.get_layer(name).get_weights())
+    return student, twin
+
+
+def finish_student(student, twin) -> None:
+    """Copy the trained twin back into the grouped student."""
+    from converter.dense_twin import copy_into_grouped
+
+    copy_into_grouped(twin.backbone, student.backbone)
+    for name in ("intent_head", "slot_head"):
+        student.get_layer(name).set_weights(twin.get_layer(name).get_weights())
+
+
+def dev_metrics(recognizer: Any, examples: Sequence[Any]) -> dict[str, Any]:
+    """Intent accuracy, OOS false accept / in-scope false reject, slot P/R/F1 over (slot, value)."""
+    from device_agent.schema import NOT_RECOGNIZED
+
+    results = recognizer.recognize_many([e.text for e in examples])
+    correct = fa = fr = n_oos = n_in = tp = n_pred = n_gold = 0
+    per_intent: dict[str, list[int]] = {}
+    for ex, r in zip(examples, results, strict=True):
+        predicted = r.intent or NOT_RECOGNIZED
+        correct += predicted == ex.intent
+        per_intent.setdefault(ex.intent, [0, 0])
+        per_intent[ex.intent][0] += predicted == ex.intent
+        per_intent[ex.intent][1] += 1
+        if ex.intent == NOT_RECOGNIZED:
+            n_oos += 1
+            fa += r.intent is not None
+            continue
+        n_in += 1
+        fr += r.intent is None
+        gold = {(k, str(v)) for k, v in ex.values.items()}
+        pred = {(k, str(v)) for k, v in r.slot_values().items()} if predicted == ex.intent else set()
+        tp += len(gold & pred)
+        n_pred += len(pred)
+        n_gold += len(gold)
+    p = tp / n_pred if n_pred else 1.0
+    rc = tp / n_gold if n_gold else 1.0
+    out = {
+        "examples": len(examples),
+        "intent_accuracy": correct / max(len(examples), 1),
+        "oos_false_accept": fa / n_oos if n_oos else None,
+        "in_scope_false_reject": fr / n_in if n_in else None,
+        "slot_precision": p,
+        "slot_recall": rc,
+        "slot_f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
+        "per_intent_accuracy": {k: v[0] / v[1] for k, v in sorted(per_intent.items())},
+    }
+    fa_text = "-" if out["oos_false_accept"] is None else f"{out['oos_false_accept']:.1%}"
+    fr_text = "-" if out["in_scope_false_reject"] is None else f"{out['in_scope_false_reject']:.1%}"
+    out["summary"] = (
+        f"intent {out['intent_accuracy']:.1%}  slot F1 {out['slot_f1']:.1%}  OOS FA {fa_text}  FR {fr_text}"
+        f"  ({len(examples)} examples)"
+    )
+    return out
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path,
+    extra_data: Sequence[str | Path] = (),
+    progress: Progress = print,
+) -> dict[str, Any]:
+    """Run the whole training pipeline and write the model directory; returns the training report."""
+    from converter.data import build_datasets
+    from converter.joint_model import build_joint_model
+    from converter.model_dir import save_model_dir
+    from converter.teacher import build_teacher_backbone, load_minilm
+    from device_agent.recognizer import Recognizer
+    from device_agent.schema import NOT_RECOGNIZED, Schema
+    from device_agent.wordpiece import WordPieceTokenizer
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    configure_runtime(config.seed)
+    schema = Schema.load()
+
+    t0 = time.perf_counter()
+    data = build_datasets(
+        seed=config.seed,
+        extra_data=[Path(p) for p in extra_data],
+        limit_per_intent=config.limit_per_intent,
+        schema=schema,
+    )
+    schema = getattr(data, "schema", schema)
+    train_examples = list(data.train)
+    if config.max_train_examples and len(train_examples) > config.max_train_examples:
+        train_examples = random.Random(config.seed).sample(train_examples, config.max_train_examples)
+    dev_examples = {name: list(rows) for name, rows in data.dev.items() if rows}
+    intents, tags = schema.intent_labels, schema.slot_tags
+    progress(
+        f"data: {len(train_examples)} training examples; dev sets "
+        + ", ".join(f"{k} {len(v)}" for k, v in dev_examples.items())
+    )
+
+    trim, pieces = _vocabulary(config, [e.text for e in train_examples], progress)
+    tokenizer = WordPieceTokenizer(pieces)
+    train_set = encode_examples(train_examples, tokenizer, schema, config.max_length)
+    dev_sets = {k: encode_examples(v, tokenizer, schema, config.max_length) for k, v in dev_examples.items()}
+    dev_all = concat_sets(list(dev_sets.values())) if dev_sets else None
+    dev_epoch = subset(dev_all, EPOCH_DEV_LIMIT, config.seed) if dev_all is not None else None
+    timings["data"] = time.perf_counter() - t0
+
+    report: dict[str, Any] = {"config": config.to_dict(), "data": {"train": len(train_set)}}
+    report["data"].update({f"dev_{k}": len(v) for k, v in dev_sets.items()})
+    report["vocabulary_size"] = len(pieces)
+
+    minilm = load_minilm() if (config.teacher or config.embedding_init) else None
+    teacher_logits = None
+    if config.teacher:
+        t0 = time.perf_counter()
+        teacher_backbone = build_teacher_backbone(trim, config.teacher_layers, None, source=minilm)
+        teacher = build_joint_model(teacher_backbone, len(intents), len(tags), dropout=config.dropout)
+        progress(f"teacher: MiniLM, {config.teacher_layers} layers, {teacher.count_params():,} parameters")
+        history = fit_joint_model(
+            teacher,
+            train_set,
+            config,
+            epochs=config.teacher_epochs,
+            learning_rate=config.teacher_learning_rate,
+            dev=dev_epoch,
+            progress=progress,
+            label="teacher",
+        )
+        teacher_logits = predict_logits(teacher, train_set.input_ids, train_set.attention_mask)
+        report["teacher"] = {"history": summarize_history(history), "parameters": int(teacher.count_params())}
+        if dev_all is not None:
+            report["teacher"]["dev_quick"] = quick_metrics(
+                predict_logits(teacher, dev_all.input_ids, dev_all.attention_mask), dev_all
+            )
+        timings["teacher"] = time.perf_counter() - t0
+        del teacher, teacher_backbone
+
+    t0 = time.perf_counter()
+    student, twin = build_student(
+        config, len(pieces), len(intents), len(tags), minilm if config.embedding_init else None, trim
+    )
+    progress(
+        f"student: SqueezeBERT {config.layers} layers x {config.hidden}, groups {'/'.join(map(str, config.groups))}, "
+        f"{student.count_params():,} parameters"
+    )
+    history = fit_joint_model(
+        twin,
+        train_set,
+        config,
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        teacher_logits=teacher_logits,
+        dev=dev_epoch,
+        progress=progress,
+        label="student",
+    )
+    finish_student(student, twin)
+    report["student"] = {"history": summarize_history(history), "parameters": int(student.count_params())}
+    timings["student"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    threshold, calibration_stats = 0.5, {}
+    if dev_all is not None:
+        probs = softmax(predict_logits(student, dev_all.input_ids, dev_all.attention_mask)["intent_logits"])
+        threshold, calibration_stats = calibrate_threshold(
+            probs, dev_all.intent_ids, intents.index(NOT_RECOGNIZED)
+        )
+    progress(
+        f"intent threshold {threshold:.3f} (dev FA {calibration_stats.get('false_accept', 0):.1%}, FR {calibration_stats.get('false_reject', 0):.1%})"
+    )
+    report["intent_threshold"] = {"value": threshold, **calibration_stats}
+
+    recognizer = Recognizer(
+        keras_batch_runner(student), tokenizer, schema, intents, config.max_length, threshold
+    )
+    report["dev"] = {}
+    for name, rows in dev_examples.items():
+        metrics = dev_metrics(recognizer, rows)
+        report["dev"][name] = metrics
+        progress(f"dev {name}: " + metrics.get("summary", ""))
+    timings["evaluation"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - started
+    report["seconds"] = timings
+
+    calibration = [
+        e.text
+        for e in random.Random(config.seed).sample(
+            train_examples, min(CALIBRATION_SENTENCES, len(train_examples))
+        )
+    ]
+    eval_rows = [
+        e.to_dict() if hasattr(e, "to_dict") else dict(e) for rows in dev_examples.values() for e in rows
+    ]
+    labels = {
+        "intents": intents,
+        "slot_tags": tags,
+        "max_seq_length": config.max_length,
+        "intent_threshold": threshold,
+    }
+    save_model_dir(out_dir, student, pieces, schema, labels, calibration, eval_rows, report)
+    progress(f"wrote {out_dir} in {timings['total']:.0f} s")
+    return report
