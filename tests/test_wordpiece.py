@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from converter.pretrained import bert_uncased_vocab_path
-from device_agent import wordpiece
+from device_agent import bert_basic_tokenizer, wordpiece
 from device_agent.errors import UserError
 from device_agent.wordpiece import Encoding, WordPieceTokenizer
 
@@ -324,8 +324,10 @@ def test_encode_batch_equals_stacked_encode(tok):
 
 
 # === Module hygiene ===
-def test_docstring_example_runs():
-    assert doctest.testmod(wordpiece).failed == 0
+@pytest.mark.parametrize("module", [wordpiece, bert_basic_tokenizer])
+def test_docstring_example_runs(module):
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_import_pulls_no_ml_framework():
