@@ -243,15 +243,27 @@ class WordPieceTokenizer:
             raise ValueError(f"max_length must be at least 2 ([CLS] and [SEP]), got {max_length}")
         pieces = self._pieces(text)
         keep = pieces[: max_length - 2]
-        pad = max_length - 2 - len(keep)
-        ids, starts, ends, word_ids = zip(*keep, strict=True) if keep else ((), (), (), ())
+        n = len(keep) + 2
         inv = self._inverse
+        ids, tokens, offsets, word_ids = [self.cls_id], [self.cls_token], [(0, 0)], [None]
+        for piece_id, start, end, word in keep:
+            ids.append(piece_id)
+            tokens.append(inv[piece_id])
+            offsets.append((start, end))
+            word_ids.append(word)
+        ids.append(self.sep_id)
+        ids.extend([self.pad_id] * (max_length - n))
+        tokens.append(self.sep_token)
+        offsets.append((0, 0))
+        word_ids.append(None)
+        mask = np.zeros(max_length, dtype=np.int32)
+        mask[:n] = 1
         return Encoding(
-            input_ids=np.array([self.cls_id, *ids, self.sep_id, *([self.pad_id] * pad)], dtype=np.int32),
-            attention_mask=np.array([1] * (len(keep) + 2) + [0] * pad, dtype=np.int32),
-            tokens=[self.cls_token, *(inv[i] for i in ids), self.sep_token],
-            offsets=[(0, 0), *zip(starts, ends, strict=True), (0, 0)],
-            word_ids=[None, *word_ids, None],
+            input_ids=np.array(ids, dtype=np.int32),
+            attention_mask=mask,
+            tokens=tokens,
+            offsets=offsets,
+            word_ids=word_ids,
             truncated=len(pieces) > len(keep),
         )
 
