@@ -16,6 +16,7 @@ Dev:
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,7 +235,7 @@ def _unseen_names(
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.lower().replace("?", " ").replace(".", " ").replace(",", " ").split())
+    return " ".join(re.sub(r"[?.,!;:\"]", " ", text.lower()).split())
 
 
 def _dedupe(examples: list[Example]) -> list[Example]:

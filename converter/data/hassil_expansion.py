@@ -9,6 +9,7 @@ check an item off a list, mow the lawn) become ``NotRecognized`` near misses.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,8 +78,9 @@ _DOMAIN_ALIASES = {"input_boolean": "switch", "todo": "list", "shopping_list": "
 _WILDCARD_LISTS = {"shopping_list_item": "item", "todo_list_item": "item", "search_query": "search_query"}
 
 
+@functools.lru_cache(maxsize=4)
 def load_ha_intents(language: str = "en") -> Intents:
-    """Home Assistant's compiled intents for a language, from the ``home_assistant_intents`` package."""
+    """Home Assistant's compiled intents for a language, from the ``home_assistant_intents`` package (cached)."""
     from home_assistant_intents import get_intents
 
     data = get_intents(language)
