@@ -194,3 +194,39 @@ def test_cli_and_bad_input(tmp_path, model_dir, capsys):
     (tmp_path / "junk.tflite").write_bytes(b"not a model at all")
     with pytest.raises(UserError, match="not a TFLite model"):
         export_tflm(tmp_path / "junk.tflite", tmp_path / "x")
+
+
+def test_exported_arena_is_what_tflm_needs(export, model_dir):
+    """The measured arena runs the model in TFLM and one step less does not; the exported size runs it."""
+    from firmware.tflm_export import _graph_io, _runs_with
+
+    content = (model_dir / "model.tflite").read_bytes()
+    inputs, _outputs = _graph_io(content)
+    assert _runs_with(content, inputs, export.arena_size)
+    assert _runs_with(content, inputs, export.arena_measured)
+    assert not _runs_with(content, inputs, export.arena_measured - 64)
+
+
+@needs_gxx
+def test_tiny_squeezebert_exports_and_compiles(tmp_path):
+    """A real (tiny, trained) SqueezeBERT converted for microcontrollers: its ops map to TFLM methods."""
+    from int8_tiny_model import converted, tiny_model_dir
+
+    model, _report, _text = converted("mcu")
+    out = export_tflm(model, tmp_path / "sqb", vocab=tiny_model_dir() / "vocab.txt")
+    assert {"BATCH_MATMUL", "CONV_2D", "SOFTMAX"} <= set(out.ops)
+    assert out.arena_measured > out.arena_reported  # TFLM's report leaves out planning-time allocations
+    subprocess.run(
+        [
+            GXX,
+            "-std=c++17",
+            "-fsyntax-only",
+            "-Wall",
+            "-Werror",
+            f"-I{STANDIN}",
+            f"-I{out.out}",
+            str(out.out / "example_main.cc"),
+        ],
+        check=True,
+        capture_output=True,
+    )
