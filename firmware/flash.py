@@ -202,24 +202,35 @@ def flash_to_root(
         except OSError as exc:
             raise UserError(f"cannot create directories under {root}: {exc.strerror}") from exc
         new_dir = False
+        damaged = None
         if final.exists():
             if read_manifest(final) != manifest:
                 raise UserError(
                     f"version {version} is already installed on {root} with different content; "
                     "build the bundle with a new --version"
                 )
-            progress(f"version {version} already installed; switching to it")
-        else:
+            try:
+                validated_bundle(final, settings.trusted_key)
+                progress(f"version {version} already installed; switching to it")
+            except UserError as exc:
+                progress(f"installed copy of {version} is damaged ({exc}); reinstalling it")
+                damaged = final.with_name(f".{version}.damaged")
+                shutil.rmtree(damaged, ignore_errors=True)
+        if not final.exists() or damaged is not None:
             progress(f"staging {version} in {bundles}")
             staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=bundles))
             try:
                 copy_tree_files(src, staging)
                 staging.chmod(0o755)
                 validated_bundle(staging, settings.trusted_key)
+                if damaged is not None:
+                    final.rename(damaged)
                 staging.rename(final)
-                new_dir = True
+                new_dir = damaged is None
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+                if damaged is not None:
+                    shutil.rmtree(damaged, ignore_errors=True)
         try:
             _write_atomic(root / UNIT_DIR / UNIT_NAME, unit, 0o644)
             _symlink_atomic(root / WANTS_DIR / UNIT_NAME, f"/{UNIT_DIR}/{UNIT_NAME}")

@@ -109,6 +109,15 @@ def test_reflash_same_version_is_idempotent(device, bundles):
     assert snapshot(device) == before
 
 
+def test_reflash_repairs_a_damaged_install(device, bundles):
+    flash_to_root(bundles["1.0.0"], device, FlashSettings())
+    model = device / "opt/squeezehome/bundles/1.0.0/model.tflite"
+    model.write_bytes(b"corrupted")
+    flash_to_root(bundles["1.0.0"], device, FlashSettings())
+    assert load_bundle(device / "opt/squeezehome/current").manifest.model.version == "1.0.0"
+    assert not [p for p in device.rglob(".*")]
+
+
 def _corrupt_copy(bundle_dir: Path, tmp: Path, how: str) -> Path:
     import json
 
