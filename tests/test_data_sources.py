@@ -1,0 +1,250 @@
+"""Data sources: template sampler, HA expansion, HWU64/SLURP mapping, custom YAML data, augmentation."""
+
+import json
+import random
+
+import pytest
+from hassil.parse_expression import parse_sentence
+
+from converter.data import build_datasets
+from converter.data.augmentation import augment, stt_form, with_filler, with_politeness, with_typo
+from converter.data.custom_data import load_custom_data, parse_annotated
+from converter.data.example import Example, SlotSpan, read_examples, write_jsonl
+from converter.data.hassil_expansion import expand_ha_templates, map_intent
+from converter.data.hwu_slurp import map_row
+from converter.data.name_lists import is_generic_device_phrase, load_lists, split_lists
+from converter.data.template_sampler import TemplateSampler
+from device_agent.errors import UserError
+from device_agent.schema import NOT_RECOGNIZED, Schema
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    return Schema.load()
+
+
+def test_sampler_records_spans_of_list_values():
+    sampler = TemplateSampler(
+        {"area": ["living room", "kids' room"], "name": ["desk lamp"]}, random.Random(1)
+    )
+    for _ in range(20):
+        out = sampler.sample(parse_sentence("[please] turn (on|off) [the] {name} in [the] {area}[ now]"))
+        spans = {slot: out.text[a:b] for slot, a, b in out.spans}
+        assert spans["name"] == "desk lamp" and spans["area"] in ("living room", "kids' room")
+        assert "  " not in out.text and out.text == out.text.strip()
+
+
+def test_sampler_rejects_unmapped_slots_and_missing_lists():
+    rng = random.Random(0)
+    assert TemplateSampler({}, rng).sample(parse_sentence("turn on {name}")) is None
+    mapped = TemplateSampler({"x": ["a"]}, rng, slot_map={"name": "name"})
+    assert mapped.sample(parse_sentence("say {x}")) is None
+
+
+def test_ha_expansion_maps_intents_and_uses_our_names(schema):
+    names = split_lists(load_lists(), schema, seed=0).train
+    examples = expand_ha_templates(schema, names, random.Random(0), per_intent=25, near_miss_per_intent=5)
+    intents = {e.intent for e in examples}
+    assert {"HassTurnOn", "HassLightSet", "HassGetState", "HassStartTimer", NOT_RECOGNIZED} <= intents
+    ours = {v for key, vs in names.items() for v in vs}
+    for e in examples:
+        for s in e.slots:
+            if s.type in ("name", "area", "floor"):
+                assert s.value.lower() in ours, (e.text, s)
+    assert map_intent("HassPauseTimer", schema) == NOT_RECOGNIZED
+    assert map_intent("HassVacuumCleanArea", schema) == "HassVacuumStart"
+    assert map_intent("HassBroadcast", schema) is None
+
+
+def _row(text, intent, *slots):
+    out = []
+    for slot_type, value in slots:
+        start = text.index(value)
+        out.append({"type": slot_type, "value": value, "start": start, "end": start + len(value)})
+    return {"text": text, "intent": intent, "slots": out}
+
+
+@pytest.mark.parametrize(
+    "row, intent, values",
+    [
+        (
+            _row("turn off the porch light", "iot_hue_lightoff", ("house_place", "porch")),
+            "HassTurnOff",
+            {"area": "porch", "domain": "light"},
+        ),
+        (
+            _row(
+                "dim the lights to thirty percent", "iot_hue_lightdim", ("change_amount", "to thirty percent")
+            ),
+            "HassLightSet",
+            {"brightness": 30},
+        ),
+        (
+            _row("dim the lights by ten percent", "iot_hue_lightdim", ("change_amount", "by ten percent")),
+            "LightDim",
+            {"brightness": 10},
+        ),
+        (
+            _row("turn the plug socket on", "iot_wemo_on", ("device_type", "plug socket")),
+            "HassTurnOn",
+            {"domain": "switch"},
+        ),
+        (
+            _row(
+                "switch on the disco lights upstairs",
+                "iot_hue_lighton",
+                ("device_type", "disco lights"),
+                ("house_place", "upstairs"),
+            ),
+            "HassTurnOn",
+            {"name": "disco lights", "floor": "upstairs", "domain": "light"},
+        ),
+        (
+            _row("make me a flat white", "iot_coffee", ("coffee_type", "flat white")),
+            "MakeCoffee",
+            {"coffee_type": "flat white"},
+        ),
+        (
+            _row("change the lights to a romantic mood", "iot_hue_lightchange", ("color_type", "romantic")),
+            "HassLightSet",
+            {},
+        ),
+        (_row("make it louder", "audio_volume_up"), "HassSetVolumeRelative", {"volume_step": "up"}),
+        (_row("will it rain", "weather_query"), "HassGetWeather", {}),
+        (_row("what is the date", "datetime_query"), "HassGetCurrentDate", {}),
+        (_row("tell me a joke", "general_joke"), NOT_RECOGNIZED, {}),
+        (_row("set an alarm for seven", "alarm_set", ("time", "seven")), NOT_RECOGNIZED, {}),
+    ],
+)
+def test_hwu_slurp_mapping(schema, row, intent, values):
+    ex = map_row(row, schema, "test")
+    assert (ex.intent, ex.values) == (intent, values)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        _row("turn off the lights at ten pm", "iot_hue_lightoff", ("time", "ten pm")),
+        _row("play some jazz", "play_music", ("music_genre", "jazz")),
+        _row("what's the weather in paris", "weather_query", ("place_name", "paris")),
+        _row("stop", "general_commandstop"),
+    ],
+)
+def test_hwu_slurp_rows_the_schema_cannot_express_are_skipped(schema, row):
+    assert map_row(row, schema, "test") is None
+
+
+def test_generic_device_words_are_not_names(schema):
+    assert is_generic_device_phrase("the lights", schema)
+    assert is_generic_device_phrase("robot vacuum", schema)
+    assert not is_generic_device_phrase("desk lamp", schema)
+
+
+def test_annotated_line_format():
+    intent, text, spans, extra = parse_annotated(
+        "HassTurnOn | open the [area:attic] [name:velux] now | domain=cover"
+    )
+    assert (intent, text, extra) == ("HassTurnOn", "open the attic velux now", {"domain": "cover"})
+    assert [(s, text[a:b]) for s, a, b in spans] == [("area", "attic"), ("name", "velux")]
+
+
+CUSTOM_YAML = """
+intents:
+  WaterPlants: {description: "Water the plants", slots: [area, name]}
+lists:
+  area: [orchid corner]
+  name_pump: [drip pump]
+expansion_rules:
+  water: "(water|irrigate|give water to)"
+templates:
+  WaterPlants:
+    - "<water> [the] plants [in [the] {area}]"
+    - "start [the] {pump:name}"
+examples:
+  - "WaterPlants | water the ferns in the [area:orchid corner]"
+  - {text: "the plants are thirsty", intent: WaterPlants}
+  - {text: "turn on the greenhouse lamp", intent: HassTurnOn, slots: {name: greenhouse lamp}}
+"""
+
+
+def test_custom_yaml_adds_intents_templates_names_and_examples(tmp_path):
+    path = tmp_path / "plants.yaml"
+    path.write_text(CUSTOM_YAML)
+    jsonl = tmp_path / "more.jsonl"
+    write_jsonl(jsonl, [Example("hydrate the basil", "WaterPlants", (), {}, "user")])
+    data = build_datasets(
+        seed=0,
+        extra_data=[path, jsonl],
+        ha_per_intent=10,
+        own_per_intent=10,
+        hwu_negatives=10,
+        own_out_of_scope=10,
+        min_per_intent=0,
+    )
+    assert data.schema.intent_labels[-2:] == ["WaterPlants", NOT_RECOGNIZED]
+    plants = [e for e in data.train if e.intent == "WaterPlants"]
+    texts = {e.text for e in plants}
+    assert "water the ferns in the orchid corner" in texts and "the plants are thirsty" in texts
+    assert "hydrate the basil" in texts
+    assert any(e.values.get("name") == "drip pump" for e in plants)
+    lamp = next(e for e in data.train if e.text == "turn on the greenhouse lamp")
+    assert lamp.values["name"] == "greenhouse lamp" and lamp.slots[0].start == 12
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("intents: [", "not valid YAML"),
+        ("templates: {Unknown: ['hello']}\n", "unknown intent"),
+        ("colours: [red]\n", "unknown top-level"),
+        ("examples: ['HassTurnOn | set [brightness:bright]']\n", "does not parse"),
+        ("lists: {area: 3}\n", "must be a list"),
+    ],
+)
+def test_malformed_custom_data_is_a_user_error(tmp_path, content, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(UserError, match=message):
+        build_datasets(
+            seed=0, extra_data=[path], ha_per_intent=2, own_per_intent=2, hwu_negatives=2, own_out_of_scope=2
+        )
+
+
+def test_unknown_extra_data_kind_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="yaml"):
+        build_datasets(seed=0, extra_data=[tmp_path / "x.csv"])
+
+
+def test_own_template_files_load():
+    from converter.data.datasets import TEMPLATES_DIR
+
+    files = sorted(TEMPLATES_DIR.glob("*.yaml"))
+    assert files
+    for f in files:
+        assert load_custom_data(f).templates
+
+
+def test_canonical_jsonl_round_trip(tmp_path):
+    ex = Example("dim the den lamp", "LightDim", (SlotSpan("area", "den", 8, 11),), {"area": "den"}, "x")
+    write_jsonl(tmp_path / "a.jsonl", [ex])
+    assert read_examples(tmp_path / "a.jsonl") == [ex]
+    assert json.loads((tmp_path / "a.jsonl").read_text())["slots"][0]["start"] == 8
+    with pytest.raises(ValueError):
+        Example("dim the den lamp", "LightDim", (SlotSpan("area", "lamp", 8, 11),))
+
+
+def test_augmentations_keep_spans_and_values():
+    ex = Example(
+        "Turn the Living Room lights to fifty percent.",
+        "HassLightSet",
+        (SlotSpan("area", "Living Room", 9, 20), SlotSpan("brightness", "fifty", 31, 36)),
+        {"area": "living room", "brightness": 50},
+        "t",
+    )
+    rng = random.Random(0)
+    outs = [stt_form(ex)] + [f(ex, rng) for f in (with_politeness, with_filler, with_typo) for _ in range(10)]
+    outs += [augment(ex, rng) for _ in range(30)]
+    for out in outs:
+        assert out.values == ex.values
+        assert [out.text[s.start : s.end].lower() for s in out.slots] == ["living room", "fifty"]
+    assert stt_form(ex).text == "turn the living room lights to fifty percent"
