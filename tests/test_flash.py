@@ -160,7 +160,9 @@ def test_bad_input_changes_nothing(tmp_path, device, model_dir, keys, bundles, h
         root.mkdir()
     elif how == "read-only":
         if os.geteuid() == 0:
-            pytest.skip("root can write to read-only directories; covered when tests run unprivileged")
+            _flash_read_only_as_root(good, device, keys)
+            assert snapshot(device) == before
+            return
         (device / "etc").chmod(0o555)
     elif how == "same-version-different":
         bundle = build_bundle(
@@ -172,6 +174,34 @@ def test_bad_input_changes_nothing(tmp_path, device, model_dir, keys, bundles, h
     assert snapshot(device) == before
     if how == "no-etc":
         assert list(root.iterdir()) == []
+
+
+def _flash_read_only_as_root(bundle: Path, device: Path, keys) -> None:
+    """Root writes through permission bits, so mount the device root read-only in a private mount namespace."""
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.skip("root ignores permission bits and `unshare` is not available for a read-only mount")
+    flash = (
+        f"{sys.executable} -m converter.cli firmware flash {bundle} --to {device} --trusted-key {keys['pub']}"
+    )
+    proc = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            f"mount --bind -o ro {device} {device} && {flash}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if "mount" in proc.stderr and "squeezehome:" not in proc.stderr:
+        pytest.skip(f"cannot mount read-only here: {proc.stderr.strip()[-200:]}")
+    assert proc.returncode == 2, proc.stderr
+    assert "not writable" in proc.stderr and proc.stderr.count("\n") == 1
 
 
 def test_cli_flash_one_line_error(tmp_path, bundles, capsys):
