@@ -190,6 +190,12 @@ def train(
     if config.max_train_examples and len(train_examples) > config.max_train_examples:
         train_examples = random.Random(config.seed).sample(train_examples, config.max_train_examples)
     dev_examples = {name: list(rows) for name, rows in data.dev.items() if rows}
+    if config.max_dev_examples:
+        dev_examples = {
+            name: rows if len(rows) <= config.max_dev_examples
+            else random.Random(config.seed).sample(rows, config.max_dev_examples)
+            for name, rows in dev_examples.items()
+        }  # fmt: skip
     intents, tags = schema.intent_labels, schema.slot_tags
     progress(
         f"data: {len(train_examples)} training examples; dev sets "
@@ -287,9 +293,7 @@ def train(
             train_examples, min(CALIBRATION_SENTENCES, len(train_examples))
         )
     ]
-    eval_rows = [
-        e.to_dict() if hasattr(e, "to_dict") else dict(e) for rows in dev_examples.values() for e in rows
-    ]
+    eval_rows = [{**e.to_dict(), "dev_set": name} for name, rows in dev_examples.items() for e in rows]
     labels = {
         "intents": intents,
         "slot_tags": tags,

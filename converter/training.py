@@ -60,6 +60,7 @@ class TrainConfig:
     # data
     max_train_examples: int | None = None
     limit_per_intent: int | None = 450
+    max_dev_examples: int | None = None  # per dev set (quick runs)
     bucket_lengths: tuple[int, ...] = (16, 32)
     tiny: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
@@ -79,6 +80,7 @@ class TrainConfig:
             teacher_epochs=1,
             max_train_examples=256,
             limit_per_intent=20,
+            max_dev_examples=60,
             tiny=True,
         )
         base.update(overrides)

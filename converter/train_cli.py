@@ -1,0 +1,116 @@
+"""`squeezehome train`: train a joint intent + slot SqueezeBERT (optionally distilled from MiniLM)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from device_agent.errors import UserError
+
+
+def _check(config) -> None:
+    if config.epochs < 1:
+        raise UserError("--epochs must be at least 1")
+    if not 8 <= config.max_length <= 512:
+        raise UserError("--max-length must be between 8 and 512 word-pieces")
+    if config.hidden % config.heads:
+        raise UserError(f"--hidden {config.hidden} must be a multiple of --heads {config.heads}")
+    for g in config.groups:
+        if config.hidden % g or (config.intermediate or 4 * config.hidden) % g:
+            raise UserError(f"--hidden {config.hidden} must be divisible by the group count {g}")
+    if config.layers < 1:
+        raise UserError("--layers must be at least 1")
+    if config.teacher and not 1 <= config.teacher_layers <= 6:
+        raise UserError("--teacher-layers must be between 1 and 6 (MiniLM has 6)")
+    if config.embedding_init and config.hidden > 384:
+        raise UserError(
+            "--hidden above 384 cannot take MiniLM's 384-wide embeddings; use --no-embedding-init"
+        )
+
+
+@click.command("train")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Extra data: a YAML file (custom intents, lists, templates, examples) or JSONL examples. Repeatable.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("model"), show_default=True
+)
+@click.option("--epochs", type=int, default=None, help="Student epochs [10; tiny 1].")
+@click.option("--seed", type=int, default=1126, show_default=True)
+@click.option(
+    "--teacher/--no-teacher", default=True, show_default=True, help="Distil from a fine-tuned MiniLM."
+)
+@click.option(
+    "--teacher-layers", type=int, default=None, help="MiniLM layers kept for the teacher [6; tiny 1]."
+)
+@click.option("--teacher-epochs", type=int, default=None, help="Teacher fine-tuning epochs [3; tiny 1].")
+@click.option("--trim-vocab/--no-trim-vocab", default=True, show_default=True)
+@click.option(
+    "--vocab-size", type=int, default=None, help="Fill a trimmed vocabulary up to this size [8000]."
+)
+@click.option(
+    "--embedding-init/--no-embedding-init",
+    default=True,
+    show_default=True,
+    help="Student embeddings from MiniLM.",
+)
+@click.option("--layers", type=int, default=None, help="Student layers [4].")
+@click.option("--hidden", type=int, default=None, help="Student width [256].")
+@click.option("--heads", type=int, default=None, help="Attention heads [4].")
+@click.option("--max-length", type=int, default=32, show_default=True, help="Word-pieces per input.")
+@click.option("--limit-per-intent", type=int, default=None, help="Cap training examples per intent [450].")
+@click.option("--batch-size", type=int, default=None)
+@click.option("--learning-rate", type=float, default=None)
+@click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
+@click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
+def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, trim_vocab, vocab_size,
+          embedding_init, layers, hidden, heads, max_length, limit_per_intent, batch_size, learning_rate,
+          threads, tiny) -> None:  # fmt: skip
+    """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
+
+    Progress is printed per epoch; the directory holds model.keras, vocab.txt, schema.json, labels.json
+    (with the calibrated "not recognized" threshold), calibration.jsonl, eval.jsonl and training_report.json.
+    """
+    from converter.training import TrainConfig
+
+    overrides = {
+        "epochs": epochs,
+        "teacher_layers": teacher_layers,
+        "teacher_epochs": teacher_epochs,
+        "vocab_size": vocab_size,
+        "layers": layers,
+        "hidden": hidden,
+        "heads": heads,
+        "limit_per_intent": limit_per_intent,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+    }
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    overrides.update(
+        seed=seed,
+        teacher=teacher,
+        trim_vocab=trim_vocab,
+        embedding_init=embedding_init,
+        max_length=max_length,
+    )
+    config = TrainConfig.tiny_config(**overrides) if tiny else TrainConfig(**overrides)
+    _check(config)
+    if out.exists() and any(out.iterdir()) and not (out / "labels.json").is_file():
+        raise UserError(f"{out} exists and is not a model directory; choose another --out")
+
+    from converter.train_pipeline import train as run_training
+    from converter.training import configure_runtime
+
+    configure_runtime(seed, threads)
+    report = run_training(
+        config, out, extra_data=list(data), progress=lambda line: click.echo(line, err=True)
+    )
+    summary = {name: {k: m[k] for k in ("intent_accuracy", "slot_f1", "oos_false_accept", "in_scope_false_reject")}
+               for name, m in report.get("dev", {}).items()}  # fmt: skip
+    click.echo(json.dumps({"model_dir": str(out), "dev": summary, "seconds": report["seconds"]}, indent=2))
