@@ -6,7 +6,7 @@
 - OTA: wall time and chunk count of a push through a private mosquitto to a real agent process
   (skipped, with the reason recorded, when mosquitto or the recognizer is missing).
 
-Usage: python bench/firmware_bench.py [--bundle DIR_OR_TAR] [--chunk-size 16384]
+Usage: python bench/firmware_bench.py [--bundle DIR_OR_TAR] [--chunk-size 65536]
 Uses the shipped default bundle when present, else a tiny untrained model built with TensorFlow.
 """
 
@@ -44,7 +44,7 @@ def source_bundle(tmp: Path, given: str | None) -> tuple[Path, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle")
-    parser.add_argument("--chunk-size", type=int, default=16384)
+    parser.add_argument("--chunk-size", type=int, default=65536)
     args = parser.parse_args()
 
     from device_agent.bundle import load_bundle

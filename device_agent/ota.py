@@ -82,6 +82,7 @@ class OtaReceiver:
         self.active_bundle = Path(active_bundle).resolve() if active_bundle else self._current_dir()
         self.keep = keep
         self.state_dir = self.root / "ota"
+        self._have: dict[str, set[int]] = {}
         self.recover()
 
     @classmethod
@@ -120,6 +121,7 @@ class OtaReceiver:
             for d in self._incoming_dirs():
                 if not message.sha256 or d.name == message.sha256:
                     shutil.rmtree(d, ignore_errors=True)
+            self._have.clear()
             return self._report(
                 Status("aborted", sha256=message.sha256, active_version=self._active_version())
             )
@@ -155,6 +157,7 @@ class OtaReceiver:
             for part in folder.glob("*.part"):
                 part.unlink()
             _write_atomic(begin_file, json.dumps(begin.__dict__).encode())
+        self._have.clear()
         status = self._report(self._progress(begin))
         if not status.missing:
             return self._install(begin)
@@ -190,7 +193,8 @@ class OtaReceiver:
                     error=f"chunk {chunk.index} has {len(chunk.data)} bytes, expected {expected}",
                 )
             )
-        _write_atomic(folder / f"{chunk.index}.part", chunk.data)
+        _write_atomic(folder / f"{chunk.index}.part", chunk.data, sync=False)  # the sha256 check catches loss
+        self._received(begin.sha256).add(chunk.index)
         status = self._progress(begin)
         if not status.missing:
             return self._install(begin)
@@ -243,6 +247,7 @@ class OtaReceiver:
             )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            self._have.clear()
 
     def _switch(self, begin: Begin, staged: Path, self_test: list[dict[str, Any]]) -> Status:
         final = self.root / "bundles" / begin.version
@@ -359,12 +364,18 @@ class OtaReceiver:
         return status
 
     def _progress(self, begin: Begin) -> Status:
-        folder = self.state_dir / begin.sha256
-        have = {int(p.stem) for p in folder.glob("*.part") if p.stem.isdigit()}
+        have = self._received(begin.sha256)
         missing = [i for i in range(begin.count) if i not in have]
         return Status(
             "receiving", begin.sha256, begin.version, begin.count - len(missing), begin.count, missing
         )
+
+    def _received(self, sha256: str) -> set[int]:
+        """Indices of the chunks on disk (read once per update, then kept up to date in memory)."""
+        if sha256 not in self._have:
+            folder = self.state_dir / sha256
+            self._have = {sha256: {int(p.stem) for p in folder.glob("*.part") if p.stem.isdigit()}}
+        return self._have[sha256]
 
     def _incoming_dirs(self) -> list[Path]:
         if not self.state_dir.is_dir():
@@ -406,13 +417,14 @@ def _readlink(path: Path) -> str | None:
     return os.readlink(path) if path.is_symlink() else None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 

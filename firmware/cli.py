@@ -187,7 +187,7 @@ def flash(
 @click.option(
     "--broker", default="localhost:1883", show_default=True, envvar="SQUEEZEHOME_BROKER", help="HOST[:PORT]"
 )
-@click.option("--chunk-size", default=16384, show_default=True, help="bytes per chunk")
+@click.option("--chunk-size", default=65536, show_default=True, help="bytes per chunk")
 @click.option("--timeout", default=120.0, show_default=True, help="seconds to wait for the board's result")
 def push(bundle: Path, site_id: str, broker: str, chunk_size: int, timeout: float) -> None:
     """Send a bundle over the air (MQTT, chunked, resumable) and wait for the board's result."""

@@ -102,7 +102,7 @@ def push_bundle(
     site_id: str,
     *,
     broker: str = "localhost:1883",
-    chunk_size: int = 16384,
+    chunk_size: int = 65536,
     timeout: float = 120.0,
     reply_timeout: float = 10.0,
     progress: Callable[[str], None] = lambda _m: None,
