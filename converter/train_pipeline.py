@@ -113,49 +113,20 @@ def finish_student(student, twin) -> None:
         student.get_layer(name).set_weights(twin.get_layer(name).get_weights())
 
 
-def dev_metrics(recognizer: Any, examples: Sequence[Any]) -> dict[str, Any]:
-    """Intent accuracy, OOS false accept / in-scope false reject, slot P/R/F1 over (slot, value)."""
-    from device_agent.schema import NOT_RECOGNIZED
+def dev_metrics(recognizer: Any, examples: Sequence[Any], max_errors: int = 20) -> dict[str, Any]:
+    """``converter.evaluation`` metrics of a recognizer on gold examples, plus a one-line ``summary``."""
+    from converter.evaluation import evaluate
 
     results = recognizer.recognize_many([e.text for e in examples])
-    correct = fa = fr = n_oos = n_in = tp = n_pred = n_gold = 0
-    per_intent: dict[str, list[int]] = {}
-    for ex, r in zip(examples, results, strict=True):
-        predicted = r.intent or NOT_RECOGNIZED
-        correct += predicted == ex.intent
-        per_intent.setdefault(ex.intent, [0, 0])
-        per_intent[ex.intent][0] += predicted == ex.intent
-        per_intent[ex.intent][1] += 1
-        if ex.intent == NOT_RECOGNIZED:
-            n_oos += 1
-            fa += r.intent is not None
-            continue
-        n_in += 1
-        fr += r.intent is None
-        gold = {(k, str(v)) for k, v in ex.values.items()}
-        pred = {(k, str(v)) for k, v in r.slot_values().items()} if predicted == ex.intent else set()
-        tp += len(gold & pred)
-        n_pred += len(pred)
-        n_gold += len(gold)
-    p = tp / n_pred if n_pred else 1.0
-    rc = tp / n_gold if n_gold else 1.0
-    out = {
-        "examples": len(examples),
-        "intent_accuracy": correct / max(len(examples), 1),
-        "oos_false_accept": fa / n_oos if n_oos else None,
-        "in_scope_false_reject": fr / n_in if n_in else None,
-        "slot_precision": p,
-        "slot_recall": rc,
-        "slot_f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
-        "per_intent_accuracy": {k: v[0] / v[1] for k, v in sorted(per_intent.items())},
-    }
-    fa_text = "-" if out["oos_false_accept"] is None else f"{out['oos_false_accept']:.1%}"
-    fr_text = "-" if out["in_scope_false_reject"] is None else f"{out['in_scope_false_reject']:.1%}"
-    out["summary"] = (
-        f"intent {out['intent_accuracy']:.1%}  slot F1 {out['slot_f1']:.1%}  OOS FA {fa_text}  FR {fr_text}"
-        f"  ({len(examples)} examples)"
+    predictions = [
+        {"intent": r.intent, "values": r.slot_values(), "confidence": r.confidence} for r in results
+    ]
+    report = evaluate(examples, predictions, max_errors=max_errors).to_dict()
+    report["summary"] = (
+        f"intent {report['intent_accuracy']:.1%}  slot F1 {report['slot_f1']:.1%}  "
+        f"OOS FA {report['oos_false_accept']:.1%}  FR {report['in_scope_false_reject']:.1%}  ({len(examples)} examples)"
     )
-    return out
+    return report
 
 
 def train(

@@ -1,0 +1,152 @@
+"""`Recognizer` on the shipped default bundle (int8, LiteRT): answers, Hermes shape, bad input, no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from device_agent.bundle import BundleError, default_bundle_dir, load_bundle
+from device_agent.errors import UserError
+from device_agent.recognizer import Recognition, Recognizer
+from device_agent.schema import NOT_RECOGNIZED
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer.from_bundle()
+
+
+def test_default_bundle_loads_and_describes_itself(recognizer):
+    manifest = load_bundle(default_bundle_dir()).manifest
+    assert recognizer.model_name == manifest.model.name and recognizer.model_version == manifest.model.version
+    assert recognizer.intents == manifest.intents[:-1] and NOT_RECOGNIZED not in recognizer.intents
+    assert recognizer.schema.slot_tags == manifest.slot_tags
+    assert 0.0 < recognizer.intent_threshold < 1.0
+    assert (default_bundle_dir() / "model.tflite").stat().st_size <= 4 * 1024 * 1024
+
+
+def test_self_test_sentences_are_answered_as_the_manifest_says(recognizer):
+    self_test = load_bundle(default_bundle_dir()).manifest.self_test
+    assert len(self_test) >= 5
+    for item in self_test:
+        got = recognizer.recognize(item["text"]).intent or NOT_RECOGNIZED
+        assert got == item["intent"], item["text"]
+
+
+def test_a_command_with_slots_in_hermes_shape(recognizer):
+    text = "turn off the lights in the kitchen"
+    r = recognizer.recognize(text)
+    assert r.intent == "HassTurnOff" and r.recognized
+    values = r.slot_values()
+    assert values.get("area") == "kitchen" and values.get("domain") == "light"
+    hermes = r.to_hermes()
+    assert hermes["input"] == text
+    assert hermes["intent"]["intentName"] == "HassTurnOff" and 0 < hermes["intent"]["confidenceScore"] <= 1
+    area = next(s for s in hermes["slots"] if s["slotName"] == "area")
+    assert area["entity"] == "area" and area["value"] == {"kind": "text", "value": "kitchen"}
+    assert text[area["range"]["start"] : area["range"]["end"]] == area["rawValue"] == "kitchen"
+    json.dumps(hermes)  # serialisable
+
+
+def test_numbers_are_normalized(recognizer):
+    r = recognizer.recognize("set the bedroom lamp to fifty percent")
+    assert r.intent == "HassLightSet"
+    assert r.slot_values().get("brightness") == 50
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \t\n ",
+        "\x00\x01\x02\x1b[31m",
+        "🙂🙂🙂 🎉",
+        "x" * 10_000,
+        "turn on the light " * 700,
+        "\ufffd\ufffd\ufffd",
+        "今日はいい天気ですね",
+        "Какая сегодня погода",
+        "asdf qwer zxcv uiop",
+    ],
+)
+def test_bad_input_is_not_recognized_and_never_crashes(recognizer, text):
+    r = recognizer.recognize(text)
+    assert isinstance(r, Recognition)
+    if text.strip(" \t\n\x00\x01\x02") == "" or text.startswith(("🙂", "\ufffd", "\x00")):
+        assert r.intent is None and r.slots == []
+    if text in ("今日はいい天気ですね", "Какая сегодня погода", "asdf qwer zxcv uiop"):
+        assert r.intent is None, (text, r.confidence)
+    assert r.to_hermes()["input"] == text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_text_gives_an_answer(recognizer, text):
+    r = recognizer.recognize(text)
+    assert r.intent is None or r.intent in recognizer.intents
+    assert 0.0 <= r.confidence <= 1.0
+    for s in r.slots:
+        assert 0 <= s.start <= s.end <= len(text)
+
+
+def test_non_text_is_one_clear_error(recognizer):
+    with pytest.raises(UserError, match="takes text"):
+        recognizer.recognize(b"turn on the light")  # type: ignore[arg-type]
+
+
+def test_intent_filter_restricts_the_answer(recognizer):
+    text = "turn on the kitchen light"
+    assert recognizer.recognize(text).intent == "HassTurnOn"
+    assert recognizer.recognize(text, intent_filter=["HassTurnOn", "HassTurnOff"]).intent == "HassTurnOn"
+    filtered = recognizer.recognize(text, intent_filter=["HassGetWeather"])
+    assert filtered.intent in (None, "HassGetWeather")
+    assert recognizer.recognize(text, intent_filter=[]).intent is None
+
+
+def test_recognize_many_matches_one_by_one(recognizer):
+    texts = ["pause the music", "", "what time is it", "set a timer for ten minutes"]
+    many = recognizer.recognize_many(texts, batch_size=3)
+    assert [r.text for r in many] == texts
+    for text, r in zip(texts, many, strict=True):
+        one = recognizer.recognize(text)
+        assert (one.intent, round(one.confidence, 5)) == (r.intent, round(r.confidence, 5))
+
+
+def test_decode_applies_the_threshold_and_not_recognized_class(recognizer):
+    enc = recognizer.tokenizer.encode("turn on the light", recognizer.max_seq_length)
+    n = len(recognizer.labels)
+    slot_logits = np.zeros((recognizer.max_seq_length, len(recognizer.schema.slot_tags)), "float32")
+    logits = np.full(n, -10.0, "float32")
+    logits[0] = 10.0
+    assert recognizer.decode("turn on the light", enc, logits, slot_logits).intent == recognizer.labels[0]
+    logits[-1] = 20.0  # NotRecognized wins
+    r = recognizer.decode("turn on the light", enc, logits, slot_logits)
+    assert r.intent is None and r.confidence < 0.01
+    flat = np.zeros(n, "float32")  # every class equally likely: far below any useful threshold
+    assert recognizer.decode("turn on the light", enc, flat, slot_logits).intent is None
+
+
+def test_missing_or_broken_bundle_is_a_bundle_error(tmp_path):
+    with pytest.raises(BundleError):
+        Recognizer.from_bundle(tmp_path / "nothing")
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(BundleError):
+        Recognizer.from_bundle(tmp_path)
+
+
+def test_recognizer_runs_without_tensorflow():
+    code = (
+        "import sys\n"
+        "from device_agent.recognizer import Recognizer\n"
+        "r = Recognizer.from_bundle().recognize('turn on the kitchen light')\n"
+        "assert r.intent == 'HassTurnOn', r\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'converter', 'firmware')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -1,0 +1,101 @@
+"""`squeezehome train` and `squeezehome evaluate` end to end on a tiny configuration (seconds, real training)."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from converter.cli import main
+from converter.model_dir import load_model_dir
+
+TINY = ["train", "--tiny", "--seed", "7", "--limit-per-intent", "12", "--teacher-layers", "1"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny") / "model"
+    main([*TINY, "--out", str(out)])
+    return out
+
+
+def test_train_writes_a_complete_model_directory(trained):
+    loaded = load_model_dir(trained)
+    files = {p.name for p in trained.iterdir()}
+    assert {"model.keras", "vocab.txt", "schema.json", "labels.json", "calibration.jsonl", "eval.jsonl",
+            "training_report.json"} <= files  # fmt: skip
+    assert loaded.intents[-1] == "NotRecognized" and loaded.slot_tags[0] == "O"
+    assert loaded.max_seq_length == 32 and 0.0 <= loaded.intent_threshold <= 1.0
+    assert loaded.calibration_texts and loaded.eval_examples
+    report = loaded.report
+    assert report["config"]["teacher"] is True and report["config"]["trim_vocab"] is True
+    assert "teacher" in report and report["student"]["history"]["epochs"] == 1
+    assert report["vocabulary_size"] == len(loaded.vocab_path.read_text().splitlines()) < 30522
+    for metrics in report["dev"].values():
+        assert {"intent_accuracy", "slot_f1", "oos_false_accept", "per_intent", "confusions"} <= set(metrics)
+    out = loaded.model(
+        {"input_ids": np.ones((1, 32), "int32"), "attention_mask": np.ones((1, 32), "int32")}, training=False
+    )
+    assert out["intent_logits"].shape == (1, len(loaded.intents))
+    assert out["slot_logits"].shape == (1, 32, len(loaded.slot_tags))
+    assert loaded.model.backbone.q_groups == 4  # the saved student is the grouped network, not the twin
+
+
+def test_training_is_reproducible(trained, tmp_path):
+    again = tmp_path / "again"
+    main([*TINY, "--out", str(again)])
+    a = load_model_dir(trained).model
+    b = load_model_dir(again).model
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert (trained / "vocab.txt").read_text() == (again / "vocab.txt").read_text()
+
+
+def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
+    data = tmp_path / "dev.jsonl"
+    rows = [
+        {"text": "turn on the kitchen light", "intent": "HassTurnOn", "slots": {"area": "kitchen", "domain": "light"}},
+        {"text": "what is the capital of france", "intent": "NotRecognized", "slots": {}},
+        {"text": "wake me up at seven", "intent": "alarm_set", "slots": []},  # shared format outside the schema
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    capsys.readouterr()
+    main(["evaluate", "--model", str(trained), str(data), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 2 and report["skipped_rows"] == 1
+    assert 0.0 <= report["intent_accuracy"] <= 1.0 and "per_intent" in report
+    main(["evaluate", "--model", str(trained), str(data)])
+    assert "intent accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--tiny", "--hidden", "30", "--heads", "4"], "multiple of --heads"),
+        (["train", "--tiny", "--epochs", "0"], "--epochs"),
+        (["train", "--tiny", "--teacher-layers", "9"], "--teacher-layers"),
+        (["evaluate", "nothing.jsonl"], "exactly one of --model"),
+        (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_exit_2(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_out_must_not_be_some_other_directory(tmp_path, capsys):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(SystemExit):
+        main(["train", "--tiny", "--out", str(tmp_path)])
+    assert "not a model directory" in capsys.readouterr().err
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def teardown_module():
+    keras.backend.clear_session()
