@@ -91,9 +91,7 @@ class OtaReceiver:
 
         def recognize(text: str) -> str | None:
             with agent._recognizer_lock:
-                result = agent.recognizer.recognize(text, None).to_hermes()
-            intent = result.get("intent") or {}
-            return intent.get("intentName")
+                return agent.recognizer.recognize(text).intent
 
         return cls(
             install_root=agent.config.install_root,
