@@ -176,7 +176,7 @@ def build_datasets(
     augmented = [augment(ex, aug_rng) for ex in templated if aug_rng.random() < augment_fraction]
     augmented = [a for a in augmented if a.text]
     augmented += _oversample_small(templated + literal, min_per_intent, aug_rng)
-    train = templated + augmented + literal + hwu_in + hwu_in + hwu_out  # real human text counts twice
+    train = templated + augmented + literal + hwu_in + hwu_out
 
     # === Dev ===
     dev: dict[str, list[Example]] = {}
@@ -190,6 +190,7 @@ def build_datasets(
     dev_texts = {_norm(ex.text) for examples in dev.values() for ex in examples}
     train = [ex for ex in train if _norm(ex.text) not in dev_texts]
     train = _dedupe(train)
+    train += [ex for ex in train if ex.source.startswith("hwu64/") and ex.intent != NOT_RECOGNIZED]  # real text x2
     if limit_per_intent is not None:
         train = _limit(train, limit_per_intent, random.Random(seed))
     random.Random(seed).shuffle(train)
