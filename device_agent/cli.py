@@ -140,6 +140,12 @@ def agent() -> None:
 @_options(_CONNECTION_OPTIONS + _AGENT_OPTIONS)
 def run(**options: Any) -> None:
     """Answer Hermes NLU queries and plain-text commands until SIGTERM."""
+    import signal
+
+    def stop_while_starting(signum: int, frame: Any) -> None:
+        raise SystemExit(0)  # nothing is in flight yet; run_forever() installs the graceful handler
+
+    signal.signal(signal.SIGTERM, stop_while_starting)
     from device_agent.agent import Agent
     from device_agent.structured_logging import setup_logging
 

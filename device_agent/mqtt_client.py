@@ -71,7 +71,8 @@ class MqttConnection:
         client_id: defaults to ``config.effective_client_id``.
         subscriptions: topics subscribed with QoS 1 on every (re)connect.
         on_message: called in paho's network thread for every message.
-        on_connected: called after each (re)connect and subscription, with ``session_present``.
+        on_connected: called after each (re)connect once the subscriptions are acknowledged, with
+            ``session_present``; ``connect()`` returns after it.
         will: ``(topic, payload)`` of a retained QoS 1 last will.
         persistent: keep the session (queued QoS 1 messages survive disconnects).
         manual_ack: QoS 1 messages are acknowledged only by ``ack()`` (after they were handled).
@@ -111,7 +112,8 @@ class MqttConnection:
             protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311,
             manual_ack=manual_ack,
         )
-        self.client.enable_logger(logging.getLogger("squeezehome.paho"))
+        if log.isEnabledFor(logging.DEBUG):  # paho logs every publish attempt during an outage as an error
+            self.client.enable_logger(logging.getLogger("squeezehome.paho"))
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
         self.client.reconnect_delay_set(min_delay=reconnect_delay[0], max_delay=reconnect_delay[1])
@@ -134,6 +136,9 @@ class MqttConnection:
         self.client.on_connect = self._handle_connect
         self.client.on_disconnect = self._handle_disconnect
         self.client.on_message = self._handle_message
+        self.client.on_subscribe = self._handle_subscribe
+        self._subscribe_mid: int | None = None
+        self._session_present = False
 
     # === Connection ===
 
@@ -196,16 +201,34 @@ class MqttConnection:
             log.error(self.refused)
             return
         self.connect_count += 1
-        if self.subscriptions:
-            client.subscribe([(topic, 1) for topic in self.subscriptions])
         log.info(
             "connected to %s (session present: %s, connection #%d)",
             self.where,
             flags.session_present,
             self.connect_count,
         )
+        self._session_present = bool(flags.session_present)
+        if self.subscriptions:
+            # ready (and announced online) only once the broker acknowledged the subscriptions
+            _, self._subscribe_mid = client.subscribe([(topic, 1) for topic in self.subscriptions])
+        else:
+            self._ready()
+
+    def _handle_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        if mid != self._subscribe_mid:
+            return
+        refused = [
+            topic for topic, reason in zip(self.subscriptions, reasons, strict=False) if reason.is_failure
+        ]
+        if refused:
+            log.error("the broker refused subscriptions to %s; check its ACL", ", ".join(refused))
+        self._ready()
+
+    def _ready(self) -> None:
         if self._on_connected is not None:
-            self._on_connected(bool(flags.session_present))
+            self._on_connected(self._session_present)
         self.connected.set()
 
     def _handle_disconnect(
@@ -234,11 +257,6 @@ class MqttConnection:
         """Acknowledge a message received with ``manual_ack`` (QoS 1: sends the PUBACK)."""
         if message.qos > 0:
             self.client.ack(message.mid, message.qos)
-
-    def subscribe(self, topic: str, qos: int = 1) -> None:
-        self.subscriptions.append(topic)
-        if self.connected.is_set():
-            self.client.subscribe(topic, qos)
 
     def close(self, timeout: float = 5.0) -> None:
         """Wait for queued publications (up to ``timeout``), then disconnect cleanly (no last will)."""
