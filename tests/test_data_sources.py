@@ -248,3 +248,15 @@ def test_augmentations_keep_spans_and_values():
         assert out.values == ex.values
         assert [out.text[s.start : s.end].lower() for s in out.slots] == ["living room", "fifty"]
     assert stt_form(ex).text == "turn the living room lights to fifty percent"
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        _row("set a timer for five minutes for cookies", "calendar_set"),
+        _row("add vodka to my party shopping list", "lists_query"),
+        _row("cancel", "calendar_remove"),
+    ],
+)
+def test_negatives_that_ask_for_supported_things_are_skipped(schema, row):
+    assert map_row(row, schema, "test") is None

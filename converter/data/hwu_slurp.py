@@ -13,7 +13,9 @@ in place, mapped to the schema and labelled with the same value conventions as e
 - rows about scheduling (a time or date slot) are skipped: the schema cannot express them;
 - weather without a place → HassGetWeather, plain "what time/date is it" → HassGetCurrentTime/Date;
 - every other scenario is out of scope → NotRecognized, except the ones that overlap the schema too
-  much to be honest negatives (play music, create lists, "stop") which are skipped.
+  much to be honest negatives (play music, create lists, "stop") and out-of-scope rows whose text asks
+  for something the schema supports (a timer filed under calendar, "add … to my list" under lists_query,
+  a bare "cancel"), which are skipped.
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ _KNOWN_COLOURS = {
     "peach", "salmon", "navy", "maroon", "beige", "aqua", "lilac", "mint", "silver", "grey", "gray", "warm",
     "cool", "daylight", "candle", "light", "dark", "sky", "royal", "sea", "forest", "hot", "baby", "bright",
 }  # fmt: skip
+# Out-of-scope rows whose text asks for something the schema does support (label noise or overlap):
+# "set a timer …" filed under calendar, "add vodka to my shopping list" under lists_query, a bare "cancel".
+_AMBIGUOUS_NEGATIVE = re.compile(
+    r"\btimers?\b|^(add|put)\b.*\blist\b|^(cancel|cancel that|never ?mind|forget it|stop)$"
+)
 _FLOOR_WORDS = re.compile(r"\b(upstairs|downstairs|floor|level)\b")
 _GENERIC_EXTRA = {
     "coffee",
@@ -113,6 +120,8 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
         return None
     intent = INTENT_MAP.get(label)
     if intent is None:
+        if _AMBIGUOUS_NEGATIVE.search(text.lower().strip(" .?!")):
+            return None
         return Example(text=text, intent=NOT_RECOGNIZED, source=source)
 
     spans: list[tuple[str, int, int]] = []
