@@ -234,6 +234,11 @@ class MqttConnection:
     def _handle_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
+        if not self.connected.is_set() and not self._closing and self.refused is None:
+            self.refused = (
+                f"the broker at {self.where} closed the connection before accepting it ({reason}); "
+                "does it require a client certificate (tls_cert/tls_key) or credentials?"
+            )
         self.connected.clear()
         if not self._closing:
             log.warning("disconnected from %s (%s); reconnecting with backoff", self.where, reason)

@@ -271,5 +271,5 @@ def test_tls_with_client_certificate_and_refusal_of_an_unverifiable_server(loade
         with pytest.raises(BrokerError, match="does not verify"):
             system_ca.connection.connect(timeout=5)
         no_client_cert = make_agent(loaded, broker.url, tls_ca=str(pki.ca))
-        with pytest.raises(BrokerError):
+        with pytest.raises(BrokerError, match="client certificate"):
             no_client_cert.connection.connect(timeout=3)
