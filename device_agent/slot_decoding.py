@@ -169,11 +169,25 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _WORD_RE.finditer(text.lower())]
 
 
+_TABLES: dict[int, tuple[dict[str, list[str]], list[tuple[list[str], str]]]] = {}
+
+
+def _phrase_table(phrases: dict[str, list[str]]) -> list[tuple[list[str], str]]:
+    """Phrases split into words, longest first (cached per phrase dict; the dict is kept alive with it)."""
+    cached = _TABLES.get(id(phrases))
+    if cached is None or cached[0] is not phrases:
+        table = sorted(
+            ((p.split(), key) for key, ps in phrases.items() for p in ps), key=lambda x: -len(x[0])
+        )
+        cached = _TABLES[id(phrases)] = (phrases, table)
+    return cached[1]
+
+
 def _find_phrases(
     tokens: Sequence[tuple[str, int, int]], phrases: dict[str, list[str]]
 ) -> list[tuple[str, int, int, int]]:
     """Longest-first matches of phrase lists: (key, start char, end char, token index)."""
-    table = sorted(((p.split(), key) for key, ps in phrases.items() for p in ps), key=lambda x: -len(x[0]))
+    table = _phrase_table(phrases)
     words = [t[0] for t in tokens]
     used = [False] * len(tokens)
     found = []

@@ -187,3 +187,14 @@ def test_labels_decode_back_to_gold_on_the_handwritten_set(schema, bert_tok):
             mismatches.append((ex.text, ex.values, got))
     # Known: "space heater" reads as climate to the rules; nothing else may disagree.
     assert len(mismatches) <= 1, mismatches
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "🙂" * 50, "a" * 10_000, "\x00\x01\x7fbad", "schalte das licht aus", "\ufffd\u200b"]
+)
+def test_bad_input_never_crashes(schema, tok, text):
+    enc = tok.encode(text, max_length=16)
+    probs = np.random.default_rng(0).random((16, len(schema.slot_tags))).astype(np.float32)
+    for intent in (*schema.intents, NOT_RECOGNIZED, None):
+        for slot in decode_slots(text, enc, probs, schema, intent):
+            assert slot.slot in schema.slots and text[slot.start : slot.end] == slot.raw_value
