@@ -249,7 +249,9 @@ class Agent:
             if message is None:
                 return
             try:
-                if not self._seen_before(message):
+                if message.retain:  # a retained "query" would be answered again on every restart
+                    log.warning("ignoring a retained message on %s", message.topic)
+                elif not self._seen_before(message):
                     for publication in self.handle(message.topic, message.payload, message.timestamp):
                         self.publish(*publication)
             except Exception:
@@ -279,10 +281,18 @@ class Agent:
 
     # === Lifecycle ===
 
+    def warm_up(self) -> float:
+        """Run the model once before going online (the first invocation allocates); returns its ms."""
+        started = time.monotonic()
+        with self._recognizer_lock:
+            self.recognizer.recognize("turn on the light", None)
+        return (time.monotonic() - started) * 1000.0
+
     def start(self, retry: bool = True, timeout: float = 10.0) -> None:
         """Start the worker and connect (retrying with backoff until connected or ``stop()``)."""
         if self.config.ota_enabled:
             self._start_ota()
+        self.warm_up()
         self._worker = threading.Thread(target=self._work, name="squeezehome-worker", daemon=True)
         self._worker.start()
         self.connection.connect(timeout=timeout, retry=retry, stop=self._stop)

@@ -273,3 +273,20 @@ def test_tls_with_client_certificate_and_refusal_of_an_unverifiable_server(loade
         no_client_cert = make_agent(loaded, broker.url, tls_ca=str(pki.ca))
         with pytest.raises(BrokerError, match="client certificate"):
             no_client_cert.connection.connect(timeout=3)
+
+
+def test_retained_queries_are_not_answered(loaded, broker) -> None:
+    agent = make_agent(loaded, broker.url)
+    collector = Collector(broker.url, ANSWER_TOPICS)
+    payload = json.dumps({"input": "turn on the light", "id": "retained", "siteId": agent.site_id})
+    collector.publish(hermes.NLU_QUERY, payload, retain=True).wait_for_publish(2)
+    agent.start(retry=False)
+    try:
+        collector.query("turn on the light", "live", agent.site_id)
+        assert collector.wait_for(lambda m: len(collector.answers()) >= 1, 10)
+        time.sleep(0.2)
+        assert [p["id"] for _, p in collector.answers()] == ["live"]
+    finally:
+        agent.stop()
+        collector.publish(hermes.NLU_QUERY, b"", retain=True).wait_for_publish(2)
+        collector.close()
