@@ -128,7 +128,8 @@ def main() -> None:
             "python": platform.python_version(),
             "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),
-        },  # fmt: skip
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
         "corpus": {"source": source, "commands": len(texts), "max_length": MAX_LENGTH},
         "tokenizers_version": tokenizers.__version__,
         "identical_ids": identical,
