@@ -117,6 +117,11 @@ def _load_keras(path: Path) -> Any:
 @click.option(
     "--arena-size", type=int, help="TFLite Micro arena in bytes for the check [10x model size, >= 1 MiB]."
 )
+@click.option(
+    "--xnnpack-rewrites/--no-xnnpack-rewrites",
+    default=None,
+    help="Rewrite LayerNorm/attention ops so more of the int8 graph runs in XNNPACK [on for linux].",
+)
 def convert(
     model: Path,
     out: Path,
@@ -126,6 +131,7 @@ def convert(
     report: Path | None,
     max_calibration: int,
     arena_size: int | None,
+    xnnpack_rewrites: bool | None,
 ) -> None:
     """Convert a trained model (directory or model.keras) to a full-integer int8 TFLite model, with proof.
 

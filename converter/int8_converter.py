@@ -181,9 +181,14 @@ def convert_int8(
     target: str = "linux",
     progress: Progress = _silent,
     on_calibration_step: Callable[[int], None] | None = None,
+    xnnpack_rewrites: bool | None = None,
 ) -> ConversionResult:
-    """Rebuild → export → calibrate and convert → rewrite. The audit is the caller's next step."""
-    from converter.tflite_rewrites import rewrite_int8_graph
+    """Rebuild → export → calibrate and convert → rewrite. The audit is the caller's next step.
+
+    ``xnnpack_rewrites`` (default: on for ``target="linux"``) applies
+    :func:`converter.tflite_rewrites.xnnpack_friendly` so that more of the graph runs inside XNNPACK.
+    """
+    from converter.tflite_rewrites import rewrite_int8_graph, xnnpack_friendly
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -206,6 +211,9 @@ def convert_int8(
         seconds["quantize"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     content, rewrites = rewrite_int8_graph(content)
+    if xnnpack_rewrites if xnnpack_rewrites is not None else target == "linux":
+        content, more = xnnpack_friendly(content)
+        rewrites += more
     for change in rewrites:
         progress(f"rewrote: {change}")
     seconds["rewrite"] = time.perf_counter() - t0

@@ -84,6 +84,7 @@ class ModelAudit:
     tflm_arena_bytes: int | None = None
     tflm_error: str | None = None
     xnnpack_partitions: int | None = None
+    ops_outside_xnnpack: dict[str, int] | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -147,7 +148,7 @@ def audit_model(
         tflm_missing_ops=sorted({op.name for op in ops if not op.tflm_kernel}),
     )
     if count_partitions:
-        audit.xnnpack_partitions = count_xnnpack_partitions(content, path)
+        audit.xnnpack_partitions, audit.ops_outside_xnnpack = xnnpack_placement(content, path)
     if measure_tflm:
         if audit.tflm_missing_ops:
             audit.tflm_error = "no TFLite Micro kernel for " + ", ".join(audit.tflm_missing_ops)
@@ -160,8 +161,41 @@ def audit_model(
 
 def count_xnnpack_partitions(content: bytes, path: Path | str = "model") -> int:
     """Number of XNNPACK delegate partitions LiteRT's default resolver makes of this graph."""
+    return xnnpack_placement(content, path)[0]
+
+
+def xnnpack_placement(content: bytes, path: Path | str = "model") -> tuple[int, dict[str, int]]:
+    """(XNNPACK partitions, op counts of the ops left to LiteRT's CPU kernels) under the default resolver.
+
+    LiteRT's Python API lists the original nodes next to the DELEGATE nodes but not the execution plan, so
+    placement is inferred from tensors, walking the graph backwards: an op runs outside XNNPACK iff its output
+    is not produced by a partition and is consumed by a partition, by an op outside, or is a graph output.
+    """
     interpreter = _make_interpreter(content, "AUTO", Path(path))
-    return sum(1 for op in interpreter._get_ops_details() if op["op_name"] == "DELEGATE")  # noqa: SLF001
+    nodes = interpreter._get_ops_details()  # noqa: SLF001
+    delegates = [n for n in nodes if n["op_name"] == "DELEGATE"]
+    ops = [n for n in nodes if n["op_name"] != "DELEGATE"]
+    delegate_in = {int(t) for d in delegates for t in d["inputs"]}
+    delegate_out = {int(t) for d in delegates for t in d["outputs"]}
+    graph_out = {int(d["index"]) for d in interpreter.get_output_details()}
+    consumers: dict[int, list[int]] = {}
+    for k, op in enumerate(ops):
+        for t in op["inputs"]:
+            consumers.setdefault(int(t), []).append(k)
+    on_cpu = [False] * len(ops)
+    for k in range(len(ops) - 1, -1, -1):
+        outs = [int(t) for t in ops[k]["outputs"]]
+        if not delegates:
+            on_cpu[k] = True
+        elif any(t in delegate_out for t in outs):
+            on_cpu[k] = False
+        else:
+            on_cpu[k] = any(
+                t in delegate_in or t in graph_out or any(on_cpu[c] for c in consumers.get(t, []) if c > k)
+                for t in outs
+            )
+    outside = Counter(op["op_name"] for op, cpu in zip(ops, on_cpu, strict=True) if cpu)
+    return len(delegates), dict(outside.most_common())
 
 
 def measure_tflm_arena(
@@ -245,7 +279,10 @@ def format_audit(audit: ModelAudit, verbose: bool = True) -> str:
     elif audit.tflm_error:
         lines.append(f"  TFLite Micro: {audit.tflm_error}")
     if audit.xnnpack_partitions is not None:
-        lines.append(f"  XNNPACK delegate partitions: {audit.xnnpack_partitions}")
+        outside = ", ".join(f"{k} x{v}" for k, v in (audit.ops_outside_xnnpack or {}).items()) or "none"
+        lines.append(
+            f"  XNNPACK delegate partitions: {audit.xnnpack_partitions}; ops outside XNNPACK: {outside}"
+        )
     lines += [f"  note: {n}" for n in audit.notes]
     return "\n".join(lines)
 

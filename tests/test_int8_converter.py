@@ -172,3 +172,31 @@ def test_gold_tags_follow_word_ids():
     tags = ["O", "B-name", "I-name", "B-area", "I-area"]
     got = [tags[t] for t in gold_token_tags(ex, enc, tags) if t >= 0]
     assert got == ["O", "O", "O", "B-name", "I-name", "O", "O", "B-area", "I-area"]
+
+
+def test_xnnpack_rewrites_keep_layernorm_in_the_delegate_and_outputs_close(tmp_path):
+    from converter.tflite_rewrites import xnnpack_friendly
+
+    linux_report = json.loads(converted("linux")[1].read_text())
+    assert any("SQUARED_DIFFERENCE" in r for r in linux_report["graph_rewrites"])
+    outside = linux_report["audit"]["ops_outside_xnnpack"]
+    assert not {"SQUARED_DIFFERENCE", "SUB", "ADD"} & set(outside), outside
+
+    plain = converted("mcu")[0]  # converted without the XNNPACK rewrites
+    content, changes = xnnpack_friendly(plain.read_bytes())
+    assert any("SQUARED_DIFFERENCE" in c for c in changes) and any("adj_y" in c for c in changes)
+    rewritten = tmp_path / "x.tflite"
+    rewritten.write_bytes(content)
+    a = TFLiteModel(plain, op_resolver="reference")
+    b = TFLiteModel(rewritten, op_resolver="reference")
+    from converter.int8_converter import calibration_inputs
+
+    rows = [json.loads(line) for line in (tiny_model_dir() / "eval.jsonl").read_text().splitlines()][:30]
+    worst = 0
+    for ids, mask in calibration_inputs([r["text"] for r in rows], tiny_model_dir() / "vocab.txt", L, None):
+        ra, rb = a.run_raw(ids, mask), b.run_raw(ids, mask)
+        assert ra["intent_logits"].argmax() == rb["intent_logits"].argmax()
+        attended = mask[0].astype(bool)
+        assert (ra["slot_logits"][0].argmax(-1) == rb["slot_logits"][0].argmax(-1))[attended].all()
+        worst = max(worst, int(np.abs(ra["slot_logits"].astype(int) - rb["slot_logits"]).max()))
+    assert worst <= 8  # a few quantization steps of rounding, no systematic change
