@@ -96,12 +96,10 @@ class WordPieceTokenizer:
         self._inverse = {i: t for t, i in self._vocab.items()}
         self._basic = BertBasicTokenizer(lowercase, strip_accents)
         self.lowercase, self.strip_accents = lowercase, self._basic.strip_accents
-        self.unk_token, self.cls_token, self.sep_token, self.pad_token = (
-            unk_token,
-            cls_token,
-            sep_token,
-            pad_token,
-        )
+        self.unk_token = unk_token
+        self.cls_token = cls_token
+        self.sep_token = sep_token
+        self.pad_token = pad_token
         self.max_input_chars_per_word = max_input_chars_per_word
         specials = [t for t in (unk_token, cls_token, sep_token, pad_token, mask_token) if t in self._vocab]
         self._specials_re = (
