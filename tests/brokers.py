@@ -160,6 +160,7 @@ class MosquittoBroker:
         persistence: keep sessions and queued messages across ``restart()`` (saved on SIGTERM).
         tcp_nodelay: ``set_tcp_nodelay true`` (see DESIGN.md pitfall).
         tls: serve TLS with these certificates; ``require_certificate`` asks clients for one.
+        users: ``{name: password}``; when given, anonymous clients are refused (needs ``mosquitto_passwd``).
         extra: further mosquitto.conf lines.
     """
 
@@ -171,6 +172,7 @@ class MosquittoBroker:
         tcp_nodelay: bool = True,
         tls: Pki | None = None,
         require_certificate: bool = False,
+        users: dict[str, str] | None = None,
         extra: str = "",
     ) -> None:
         if MOSQUITTO is None:
@@ -181,6 +183,7 @@ class MosquittoBroker:
         self.tcp_nodelay = tcp_nodelay
         self.tls = tls
         self.require_certificate = require_certificate
+        self.users = dict(users or {})
         self.extra = extra
         self.process: subprocess.Popen | None = None
         self.log_path = self.workdir / "mosquitto.log"
@@ -192,7 +195,7 @@ class MosquittoBroker:
     def config_text(self) -> str:
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            f"allow_anonymous {'false' if self.users else 'true'}",
             f"user {getpass.getuser()}",  # as root, mosquitto would drop to `mosquitto` and lose our temp files
             f"set_tcp_nodelay {'true' if self.tcp_nodelay else 'false'}",
             "max_queued_messages 10000",
@@ -211,6 +214,13 @@ class MosquittoBroker:
                 f"keyfile {self.tls.server_key}",
                 f"require_certificate {'true' if self.require_certificate else 'false'}",
             ]
+        if self.users:
+            passwords = self.workdir / "passwords"
+            passwords.write_text("".join(f"{name}:{password}\n" for name, password in self.users.items()))
+            subprocess.run(
+                [shutil.which("mosquitto_passwd") or "mosquitto_passwd", "-U", str(passwords)], check=True
+            )
+            lines.append(f"password_file {passwords}")
         if self.extra:
             lines.append(self.extra)
         return "\n".join(lines) + "\n"

@@ -62,9 +62,10 @@ def expected_topic(recognizer, text: str) -> str:
 # === Volume ===
 
 
-def test_500_queries_500_answers(loaded, broker) -> None:
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
+def test_500_queries_500_answers(loaded, broker, protocol: str) -> None:
     _, recognizer, trained = loaded
-    agent = make_agent(loaded, broker.url)
+    agent = make_agent(loaded, broker.url, protocol=protocol)
     site = agent.site_id
     collector = Collector(broker.url, ANSWER_TOPICS)
     agent.start(retry=False)
@@ -290,3 +291,24 @@ def test_retained_queries_are_not_answered(loaded, broker) -> None:
         agent.stop()
         collector.publish(hermes.NLU_QUERY, b"", retain=True).wait_for_publish(2)
         collector.close()
+
+
+@needs_mosquitto
+def test_username_and_password(loaded) -> None:
+    with MosquittoBroker(users={"board": "s3cret@pass"}) as broker:
+        url_with_credentials = broker.url.replace("mqtt://", "mqtt://board:s3cret%40pass@")
+        agent = make_agent(loaded, url_with_credentials)
+        collector = Collector(broker.url, ANSWER_TOPICS, username="board", password="s3cret@pass")
+        agent.start(retry=False)
+        try:
+            collector.query("turn on the light", "auth1", agent.site_id)
+            assert collector.wait_for(lambda m: len(collector.answers()) == 1, 10)
+        finally:
+            agent.stop()
+            collector.close()
+        wrong = make_agent(loaded, broker.url, username="board", password="wrong")
+        with pytest.raises(BrokerError, match="refused the connection.*username/password"):
+            wrong.connection.connect(timeout=5)
+        anonymous = make_agent(loaded, broker.url)
+        with pytest.raises(BrokerError, match="refused"):
+            anonymous.connection.connect(timeout=5)
