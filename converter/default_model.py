@@ -64,11 +64,52 @@ def evaluate_bundle(bundle: Path, model_dir: Path) -> dict[str, Any]:
     return {name: dev_metrics(recognizer, rows) for name, rows in by_set.items()}
 
 
+def package_model_dir(model_dir: Path, out: Path, work: Path, progress=print) -> dict[str, Any]:
+    """Convert a trained model directory to int8, bundle it with passing self-test sentences, evaluate it."""
+    from device_agent.recognizer import Recognizer
+    from firmware.bundle_builder import build_bundle
+
+    t0 = time.perf_counter()
+    tflite = work / "model.tflite"
+    conversion = convert_model_dir(model_dir, tflite, work / "convert_report.json")
+    convert_seconds = time.perf_counter() - t0
+
+    labels = json.loads((model_dir / "labels.json").read_text(encoding="utf-8"))
+    common = dict(
+        vocab=model_dir / "vocab.txt",
+        schema=model_dir / "schema.json",
+        labels={"intents": labels["intents"], "slot_tags": labels["slot_tags"]},
+        name=MODEL_NAME,
+        version=MODEL_VERSION,
+        decoder={"intent_threshold": float(labels["intent_threshold"])},
+    )
+    staging = work / "bundle_check"
+    build_bundle(tflite, staging, **common)
+    recognizer = Recognizer.from_bundle(staging)
+    passed, failed = [], []
+    for item in SELF_TEST:
+        got = recognizer.recognize(item["text"]).intent or "NotRecognized"
+        (passed if got == item["intent"] else failed).append({**item, "got": got})
+    if failed:
+        progress(
+            "self-test sentences the int8 model gets wrong (left out of the manifest): " + json.dumps(failed)
+        )
+    build_bundle(
+        tflite, out, self_test=[{"text": s["text"], "intent": s["intent"]} for s in passed], **common
+    )
+    shutil.rmtree(staging, ignore_errors=True)
+    return {
+        "int8_bytes": (out / "model.tflite").stat().st_size,
+        "convert_seconds": convert_seconds,
+        "parity": conversion.get("parity"),
+        "self_test": {"passed": passed, "failed": failed},
+        "dev_int8": evaluate_bundle(out, model_dir),
+    }
+
+
 def build_default_bundle(out: Path, work: Path, config=None, progress=print) -> dict[str, Any]:
     """Train, convert, bundle and evaluate; returns the measured summary."""
     from converter.train_pipeline import train
-    from device_agent.recognizer import Recognizer
-    from firmware.bundle_builder import build_bundle
 
     config = config or default_config()
     started = time.perf_counter()
@@ -77,54 +118,22 @@ def build_default_bundle(out: Path, work: Path, config=None, progress=print) -> 
         shutil.rmtree(model_dir)
     report = train(config, model_dir, progress=progress)
     train_seconds = time.perf_counter() - started
-
-    t0 = time.perf_counter()
-    tflite = work / "model.tflite"
-    conversion = convert_model_dir(model_dir, tflite, work / "convert_report.json")
-    convert_seconds = time.perf_counter() - t0
-
-    labels = json.loads((model_dir / "labels.json").read_text(encoding="utf-8"))
-    threshold = float(labels["intent_threshold"])
-    staging = work / "bundle_check"
-    build_bundle(
-        tflite, staging, vocab=model_dir / "vocab.txt", schema=model_dir / "schema.json",
-        labels={"intents": labels["intents"], "slot_tags": labels["slot_tags"]}, name=MODEL_NAME,
-        version=MODEL_VERSION, decoder={"intent_threshold": threshold},
-    )  # fmt: skip
-    recognizer = Recognizer.from_bundle(staging)
-    self_test, failed = [], []
-    for item in SELF_TEST:
-        got = recognizer.recognize(item["text"]).intent or "NotRecognized"
-        (self_test if got == item["intent"] else failed).append({**item, "got": got})
-    if failed:
-        progress(
-            "self-test sentences the int8 model gets wrong (left out of the manifest): " + json.dumps(failed)
-        )
-    build_bundle(
-        tflite, out, vocab=model_dir / "vocab.txt", schema=model_dir / "schema.json",
-        labels={"intents": labels["intents"], "slot_tags": labels["slot_tags"]}, name=MODEL_NAME,
-        version=MODEL_VERSION, decoder={"intent_threshold": threshold},
-        self_test=[{"text": s["text"], "intent": s["intent"]} for s in self_test],
-    )  # fmt: skip
-    shutil.rmtree(staging, ignore_errors=True)
-
-    int8_dev = evaluate_bundle(out, model_dir)
-    summary = {
-        "model": {
-            "name": MODEL_NAME,
-            "version": MODEL_VERSION,
-            "int8_bytes": (out / "model.tflite").stat().st_size,
-        },
+    packaged = package_model_dir(model_dir, out, work, progress)
+    return {
+        "model": {"name": MODEL_NAME, "version": MODEL_VERSION, "int8_bytes": packaged["int8_bytes"]},
         "config": report["config"],
-        "seconds": {"training": train_seconds, "conversion": convert_seconds, **report["seconds"]},
+        "seconds": {
+            "training": train_seconds,
+            "conversion": packaged["convert_seconds"],
+            **report["seconds"],
+        },
         "intent_threshold": report["intent_threshold"],
         "dev_float": report["dev"],
-        "dev_int8": int8_dev,
-        "parity": conversion.get("parity"),
-        "self_test": {"passed": self_test, "failed": failed},
+        "dev_int8": packaged["dev_int8"],
+        "parity": packaged["parity"],
+        "self_test": packaged["self_test"],
         "note": "measured on a 2-core machine shared with other jobs; times are wall-clock",
     }
-    return summary
 
 
 @click.command()

@@ -189,7 +189,7 @@ class Recognizer:
         results: list[Recognition | None] = [None] * len(texts)
         todo = []
         for i, (text, enc) in enumerate(zip(texts, encodings, strict=True)):
-            if not self._understandable(enc):
+            if not self._understandable(text, enc):
                 results[i] = Recognition(text, None, 0.0)
             else:
                 todo.append(i)
@@ -204,12 +204,18 @@ class Recognizer:
                 )
         return [r for r in results if r is not None]
 
-    def _understandable(self, enc: Encoding) -> bool:
+    def _understandable(self, text: str, enc: Encoding) -> bool:
+        """Worth asking the model: some word-pieces, mostly known ones, and at least one real word.
+
+        Symbols, digits and escape-sequence debris alone ("[31m", "%%%") are not a command.
+        """
         pieces = enc.tokens[1:-1]
         if not pieces:
             return False
         unknown = sum(p == self.tokenizer.unk_token for p in pieces)
-        return unknown / len(pieces) <= MAX_UNKNOWN_FRACTION
+        if unknown / len(pieces) > MAX_UNKNOWN_FRACTION:
+            return False
+        return any(len(word) >= 2 and word.isalpha() for word, _, _ in self.tokenizer.basic_tokenize(text))
 
     def decode(
         self,
