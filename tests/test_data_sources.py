@@ -260,3 +260,22 @@ def test_augmentations_keep_spans_and_values():
 )
 def test_negatives_that_ask_for_supported_things_are_skipped(schema, row):
     assert map_row(row, schema, "test") is None
+
+
+def test_synthetic_names_are_varied_reproducible_and_never_held_out(schema):
+    from converter.data.datasets import _with_synthetic
+    from converter.data.name_generator import synthetic_lists
+
+    a = synthetic_lists(random.Random(1), per_list=50)
+    assert a == synthetic_lists(random.Random(1), per_list=50)
+    assert len(set(a["name_light"])) == 50 and len(set(a["area"])) == 50
+    names = split_lists(load_lists(), schema, seed=0)
+    merged = _with_synthetic(names.train, names.held_out, schema, random.Random(2), 80)
+    held_only = {v for vs in names.held_out.values() for v in vs} - {
+        v for vs in names.train.values() for v in vs
+    }
+    for key, values in merged.items():
+        assert not held_only & set(values), key
+        if key.startswith("name_"):
+            assert not any(is_generic_device_phrase(v, schema) for v in values)
+    assert len(merged["name_light"]) > len(names.train["name_light"]) + 50

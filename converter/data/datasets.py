@@ -1,7 +1,8 @@
 """Assemble the training set and the dev sets from every source, reproducibly for a seed.
 
-Train (≈ 20–25k examples):
-  - Home Assistant's English templates expanded with the project's names (training half of every list);
+Train (≈ 25–30k examples):
+  - Home Assistant's English templates expanded with the project's names (training part of every list)
+    plus generated names (``name_generator``) so the tagger reads context, not memorized names;
   - the project's own templates (``sample_data/templates/*.yaml``), including out-of-scope sentences;
   - HWU64 train (``../shared/data/hwu64``): smart-home rows mapped to the schema, other scenarios as
     NotRecognized;
@@ -34,7 +35,14 @@ from converter.data.hassil_expansion import expand_ha_templates
 from converter.data.hwu_slurp import load_hwu64_train, load_slurp_devel
 from converter.data.hwu_slurp import shared_dir as resolve_shared_dir
 from converter.data.labelling_values import make_example
-from converter.data.name_lists import load_lists, merge_lists, split_lists
+from converter.data.name_generator import synthetic_lists
+from converter.data.name_lists import (
+    is_generic_device_phrase,
+    is_place_plus_generic,
+    load_lists,
+    merge_lists,
+    split_lists,
+)
 from device_agent.errors import UserError
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from sample_data import SAMPLE_DATA_DIR
@@ -111,6 +119,7 @@ def build_datasets(
     augment_fraction: float = 0.35,
     unseen_per_intent: int = 14,
     min_per_intent: int = 250,
+    synthetic_per_list: int = 100,
 ) -> Datasets:
     """Build train and dev sets (deterministic for a seed).
 
@@ -127,6 +136,7 @@ def build_datasets(
         augment_fraction: share of template examples that get an augmented copy.
         unseen_per_intent: unseen-names dev sentences per intent and template source.
         min_per_intent: intents with fewer template examples get augmented copies up to this many.
+        synthetic_per_list: generated names added to each training name list (0: none).
     """
     base = resolve_shared_dir(shared_dir)
     schema = schema or Schema.load()
@@ -144,6 +154,9 @@ def build_datasets(
 
     all_lists = merge_lists(load_lists(), *[c.lists for c in own + user_yaml])
     names = split_lists(all_lists, schema, seed=seed)
+    train_lists = _with_synthetic(
+        names.train, names.held_out, schema, random.Random(seed + 104729), synthetic_per_list
+    )
 
     # === Train ===
     templated: list[Example] = []
@@ -155,7 +168,7 @@ def build_datasets(
         templated += expand_custom_templates(
             custom,
             schema,
-            names.train,
+            train_lists,
             random.Random(rng.random()),
             per_intent=own_per_intent,
             source=source,
@@ -190,13 +203,36 @@ def build_datasets(
     dev_texts = {_norm(ex.text) for examples in dev.values() for ex in examples}
     train = [ex for ex in train if _norm(ex.text) not in dev_texts]
     train = _dedupe(train)
-    train += [ex for ex in train if ex.source.startswith("hwu64/") and ex.intent != NOT_RECOGNIZED]  # real text x2
+    train += [
+        ex for ex in train if ex.source.startswith("hwu64/") and ex.intent != NOT_RECOGNIZED
+    ]  # real text x2
     if limit_per_intent is not None:
         train = _limit(train, limit_per_intent, random.Random(seed))
     random.Random(seed).shuffle(train)
     data = Datasets(train=train, dev=dev, schema=schema)
     data.sizes = data.summary()
     return data
+
+
+def _with_synthetic(
+    train: dict[str, list[str]], held_out: dict[str, list[str]], schema: Schema, rng: random.Random, n: int
+) -> dict[str, list[str]]:
+    """Training lists plus generated names (never a held-out name, never a generic device phrase)."""
+    if n <= 0:
+        return train
+    forbidden = {v for vs in held_out.values() for v in vs} - {v for vs in train.values() for v in vs}
+    places = set(train.get("area", [])) | set(train.get("floor", []))
+    extra = {}
+    for key, values in synthetic_lists(rng, per_list=n).items():
+        kept = [v for v in values if v not in forbidden]
+        if key.startswith("name_"):
+            kept = [
+                v
+                for v in kept
+                if not is_generic_device_phrase(v, schema) and not is_place_plus_generic(v, places, schema)
+            ]
+        extra[key] = kept
+    return merge_lists(train, extra)
 
 
 def _oversample_small(examples: list[Example], minimum: int, rng: random.Random) -> list[Example]:

@@ -62,6 +62,18 @@ def is_generic_device_phrase(phrase: str, schema: Schema) -> bool:
     return bool(words) and all(w in generic_words(schema) for w in words)
 
 
+def is_place_plus_generic(phrase: str, places: set[str], schema: Schema) -> bool:
+    """True for "kitchen speaker", "upstairs thermostat": an area/floor plus a kind of device.
+
+    Such a phrase is labelled area + domain (the schema's convention), so it must not also be a name.
+    """
+    words = phrase.lower().split()
+    for i in range(len(words) - 1, 0, -1):
+        if " ".join(words[:i]) in places:
+            return is_generic_device_phrase(" ".join(words[i:]), schema)
+    return False
+
+
 def _held_out(value: str, seed: int, fraction: float) -> bool:
     digest = hashlib.sha256(f"{seed}:{value}".encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < fraction
@@ -73,9 +85,11 @@ def split_lists(
     """Split every list by a seeded hash of each value; generic device words are removed from name lists."""
     train: dict[str, list[str]] = {}
     held: dict[str, list[str]] = {}
+    places = set(lists.get("area", [])) | set(lists.get("floor", []))
     for key, values in lists.items():
         if key.startswith("name_"):
             values = [v for v in values if not is_generic_device_phrase(v, schema)]
+            values = [v for v in values if not is_place_plus_generic(v, places, schema)]
         values = list(dict.fromkeys(values))
         t = [v for v in values if not _held_out(v, seed, held_out_fraction)]
         h = [v for v in values if _held_out(v, seed, held_out_fraction)]

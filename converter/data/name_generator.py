@@ -1,0 +1,141 @@
+"""Synthetic device names, rooms, floors, items and media titles for training only.
+
+A model that has seen five hundred device names memorizes them; people name their devices anything
+("emma's moon lamp", "kalomi", "left garage door"). Mixing compositional and made-up names into the
+training lists forces the tagger to read the context ("turn on the ___") instead of the name itself.
+Generated names are used for TRAINING only; the unseen-names dev set keeps the held-out real names.
+
+Example:
+    >>> import random
+    >>> lists = synthetic_lists(random.Random(0), per_list=3)
+    >>> sorted(lists)[:3]
+    ['area', 'floor', 'item']
+"""
+
+from __future__ import annotations
+
+import random
+
+FIRST_NAMES = [
+    "emma", "liam", "olivia", "noah", "ava", "lucas", "mia", "leo", "zoe", "ethan", "aisha", "omar", "yuki",
+    "hiro", "chloe", "finn", "ruby", "jack", "grace", "sam", "nina", "max", "ella", "theo", "isla", "arjun",
+    "sofia", "mateo", "lena", "felix", "maya", "kai", "ivy", "ben", "rosa", "tom", "lily", "dev", "ana", "joe",
+]  # fmt: skip
+MODIFIERS = [
+    "left", "right", "big", "small", "little", "old", "new", "corner", "main", "back", "front", "upper", "lower",
+    "north", "south", "east", "west", "tall", "round", "brass", "wooden", "glass", "vintage", "retro", "white",
+    "black", "gold", "silver", "copper", "red", "blue", "green", "paper", "hanging", "standing", "twin", "double",
+    "tiny", "giant", "smart", "cosy", "bright", "secret", "spare", "second", "third", "first", "outside", "inside",
+]  # fmt: skip
+DEVICE_NOUNS = {
+    "light": ["lamp", "light", "lights", "bulb", "strip", "spot", "spots", "sconce", "pendant", "lantern",
+              "globe", "lightbar", "led", "glow", "beam", "candle"],
+    "switch": ["plug", "outlet", "socket", "switch", "heater", "kettle", "pump", "charger", "blanket", "fountain",
+               "printer", "mixer", "fryer", "cooker", "warmer", "purifier"],
+    "fan": ["fan", "fans", "blower", "ventilator", "air circulator", "cooler"],
+    "cover": ["blind", "blinds", "shade", "shades", "curtain", "curtains", "shutter", "awning", "gate",
+              "garage door", "skylight", "window", "roller"],
+    "lock": ["door", "lock", "deadbolt", "gate lock", "door lock", "latch", "padlock"],
+    "climate": ["thermostat", "heat pump", "radiator", "aircon", "heater", "ac"],
+    "media_player": ["speaker", "speakers", "tv", "soundbar", "stereo", "radio", "player", "hifi", "projector",
+                     "screen", "jukebox", "box"],
+    "vacuum": ["robot", "vacuum", "bot", "hoover", "mop", "sweeper", "cleaner"],
+    "scene": ["mode", "vibes", "mood", "time", "evening", "night", "glow", "setting"],
+    "script": ["routine", "sequence", "check", "mode", "protocol"],
+    "valve": ["valve", "tap", "main", "line", "sprinkler"],
+    "sensor": ["temperature", "humidity", "meter", "level", "reading", "gauge"],
+    "binary_sensor": ["sensor", "detector", "contact", "motion", "alarm"],
+    "coffee": ["espresso machine", "coffee machine", "brewer", "barista"],
+    "weather": ["station", "forecast", "weather"],
+    "timer": ["bake", "boil", "stretch", "study", "nap", "tea", "rest", "pizza", "soak", "reading"],
+    "list": ["errands", "jobs", "chores", "supplies", "ideas", "tasks", "projects", "wishes"],
+}  # fmt: skip
+SYLLABLES = ["ka", "lo", "mi", "zen", "tor", "ba", "ri", "no", "vex", "lu", "sa", "po", "qui", "dar", "el", "mo",
+             "ty", "ra", "fin", "go", "ji", "ko", "ber", "ul", "ax", "ne", "zo", "pi", "wen", "sha"]  # fmt: skip
+ROOM_NOUNS = ["room", "bedroom", "office", "study", "bathroom", "lounge", "den", "nook", "corner", "suite", "loft",
+              "studio", "wing", "hall", "landing", "porch", "deck", "annex", "cabin", "snug"]  # fmt: skip
+ROOM_MODIFIERS = ["blue", "green", "red", "yellow", "sun", "upper", "lower", "back", "front", "north", "south",
+                  "east", "west", "old", "new", "guest", "spare", "second", "third", "small", "big", "quiet",
+                  "music", "game", "toy", "plant", "reading", "tea", "hobby", "lego", "piano", "yoga"]  # fmt: skip
+ORDINALS = ["first", "second", "third", "fourth", "fifth", "top", "bottom", "middle", "upper", "lower"]
+FOOD_ADJ = ["organic", "fresh", "frozen", "smoked", "spicy", "greek", "vegan", "whole", "low fat", "gluten free",
+            "sparkling", "dark", "salted", "unsalted", "brown", "wild", "sweet", "free range", "red", "green"]  # fmt: skip
+FOODS = ["rice", "beans", "pasta", "salmon", "yogurt", "butter", "bread", "olives", "lentils", "cheese", "grapes",
+         "tofu", "mushrooms", "peppers", "noodles", "almonds", "juice", "honey", "oats", "chillies", "water",
+         "tea bags", "crackers", "cookies", "soup", "sausages", "pears", "plums", "carrots", "chickpeas"]  # fmt: skip
+TITLE_WORDS = ["midnight", "summer", "electric", "golden", "silent", "wild", "blue", "broken", "dancing", "lonely",
+               "paper", "velvet", "neon", "crystal", "thunder", "river", "ocean", "city", "desert", "moon", "fire",
+               "heart", "dreams", "road", "sky", "rain", "garden", "stars", "shadows", "echoes", "morning", "tiger",
+               "honey", "satellite", "harbour", "mountain", "kingdom", "orchestra", "machine", "radio"]  # fmt: skip
+
+
+def _made_up(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
+
+
+def _device_name(domain: str, rng: random.Random) -> str:
+    noun = rng.choice(DEVICE_NOUNS[domain])
+    r = rng.random()
+    if r < 0.35:
+        return f"{rng.choice(MODIFIERS)} {noun}"
+    if r < 0.55:
+        return f"{rng.choice(FIRST_NAMES)}'s {noun}"
+    if r < 0.7:
+        return f"{_made_up(rng)} {noun}"
+    if r < 0.8:
+        return _made_up(rng)
+    if r < 0.9:
+        return f"{rng.choice(MODIFIERS)} {rng.choice(MODIFIERS)} {noun}"
+    return f"{noun} {rng.choice(('one', 'two', 'three', 'a', 'b', '1', '2', 'plus', 'mini', 'max', 'pro'))}"
+
+
+def _area(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.35:
+        return f"{rng.choice(FIRST_NAMES)}'s {rng.choice(ROOM_NOUNS)}"
+    if r < 0.75:
+        return f"{rng.choice(ROOM_MODIFIERS)} {rng.choice(ROOM_NOUNS)}"
+    if r < 0.9:
+        return f"{_made_up(rng)} {rng.choice(ROOM_NOUNS)}"
+    return _made_up(rng)
+
+
+def _floor(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.5:
+        return f"{rng.choice(ORDINALS)} floor"
+    if r < 0.75:
+        return f"level {rng.choice(('one', 'two', 'three', 'four', 'five', '1', '2', '3', 'a', 'b'))}"
+    return f"{rng.choice(('garden', 'street', 'lower ground', 'attic', 'loft', 'sky', 'mezzanine'))} level"
+
+
+def _item(rng: random.Random) -> str:
+    return f"{rng.choice(FOOD_ADJ)} {rng.choice(FOODS)}" if rng.random() < 0.7 else rng.choice(FOODS)
+
+
+def _title(rng: random.Random) -> str:
+    words = rng.sample(TITLE_WORDS, rng.choice((1, 2, 2, 3)))
+    if rng.random() < 0.3:
+        words = ["the", *words]
+    if rng.random() < 0.2:
+        words = [rng.choice(FIRST_NAMES), *words]
+    return " ".join(words)
+
+
+def synthetic_lists(rng: random.Random, per_list: int = 150) -> dict[str, list[str]]:
+    """Generated values for every name list (``name_<domain>``, area, floor, item, search_query)."""
+
+    def unique(make, n: int) -> list[str]:
+        out: dict[str, None] = {}
+        for _ in range(n * 5):
+            out[make()] = None
+            if len(out) >= n:
+                break
+        return list(out)
+
+    lists = {f"name_{d}": unique(lambda d=d: _device_name(d, rng), per_list) for d in DEVICE_NOUNS}
+    lists["area"] = unique(lambda: _area(rng), per_list)
+    lists["floor"] = unique(lambda: _floor(rng), max(per_list // 5, 10))
+    lists["item"] = unique(lambda: _item(rng), per_list)
+    lists["search_query"] = unique(lambda: _title(rng), per_list)
+    return lists
