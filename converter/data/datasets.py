@@ -49,6 +49,7 @@ from sample_data import SAMPLE_DATA_DIR
 
 TEMPLATES_DIR = SAMPLE_DATA_DIR / "templates"
 HANDWRITTEN_DEV = SAMPLE_DATA_DIR / "dev" / "handwritten.txt"
+NOT_RECOGNIZED_SHARE = 4  # with limit_per_intent, NotRecognized (the rest of the world) keeps 4x the cap
 _OPEN_SLOTS = {"name", "area", "floor", "item", "search_query", "coffee_type"}
 
 
@@ -128,7 +129,8 @@ def build_datasets(
         extra_data: user files: YAML (custom format: intents, lists, templates, examples) or JSONL examples.
         shared_dir: folder with ``hwu64/`` and ``slurp/`` (default: env
             ``SQUEEZEHOME_SHARED_DATA`` or /work/shared/data); missing corpora are skipped.
-        limit_per_intent: cap the training examples of each intent (quick experiments, tests).
+        limit_per_intent: cap the training examples of each intent (quick experiments, tests);
+            NotRecognized keeps ``NOT_RECOGNIZED_SHARE`` times the cap (out-of-scope is the rest of the world).
         schema: the schema (default: the project's); custom intents in ``extra_data`` extend it.
         ha_per_intent / own_per_intent: sentences sampled per intent from HA's / the project's templates.
         hwu_negatives: out-of-scope HWU64 rows kept for training.
@@ -293,5 +295,6 @@ def _limit(examples: list[Example], n: int, rng: random.Random) -> list[Example]
     out = []
     for intent in sorted(by_intent):
         group = by_intent[intent]
-        out += rng.sample(group, min(n, len(group)))
+        cap = n * NOT_RECOGNIZED_SHARE if intent == NOT_RECOGNIZED else n
+        out += rng.sample(group, min(cap, len(group)))
     return out
