@@ -36,8 +36,8 @@ def build_bundle(
     vocab: Path | None = None,
     schema: Path | None = None,
     labels: Path | dict[str, list[str]] | None = None,
-    name: str = "squeezehome",
-    version: str = "1.0.0",
+    name: str | None = None,
+    version: str | None = None,
     self_test: Path | list[dict[str, str]] | None = None,
     decoder: dict[str, Any] | None = None,
     sign_key: Path | None = None,
@@ -51,7 +51,9 @@ def build_bundle(
         out: bundle directory or ``*.tar.gz`` to write (replaced atomically if it is an old bundle).
         vocab, schema, labels: override the files found beside/in ``model``. ``labels`` is
             ``{"intents": [...], "slot_tags": [...]}`` (file or dict); without it, it is derived from the schema.
-        name, version: the model's name and version (the version names the install directory on a board).
+        name, version: the model's name and version (the version names the install directory on a board);
+            by default those of the bundle ``model`` is, else ``squeezehome`` / ``1.0.0``. Rebuilding a bundle
+            directory also keeps its labels, self-test and decoder settings unless given.
         self_test: sentences with expected intents (``[{"text": …, "intent": …}]``, a JSON or JSONL file),
             run by the board after an over-the-air update.
         decoder: decoder settings for the manifest (e.g. ``{"intent_threshold": 0.5}``).
@@ -70,6 +72,15 @@ def build_bundle(
     vocab = _existing(vocab or model_dir / VOCAB_FILE, "vocabulary", "--vocab")
     schema = _existing(schema or model_dir / SCHEMA_FILE, "schema", "--schema")
     _existing(model_file, "model", "--model")
+    base = _existing_manifest(model_dir) if model.is_dir() else {}
+    name = name or base.get("model", {}).get("name") or "squeezehome"
+    version = version or base.get("model", {}).get("version") or "1.0.0"
+    if labels is None and isinstance(base.get("labels"), dict):
+        labels = base["labels"]
+    if self_test is None and base.get("self_test"):
+        self_test = list(base["self_test"])
+    if decoder is None and base.get("decoder"):
+        decoder = dict(base["decoder"])
     if not _VERSION_RE.match(version):
         raise UserError(f"version {version!r} must be 1-64 characters of letters, digits, '.', '_', '+', '-'")
     if labels is None and (model_dir / LABELS_FILE).is_file():
@@ -122,6 +133,15 @@ def build_bundle(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def _existing_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a bundle directory given as ``model`` (its labels, self-test, name are reused)."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return {}
+    data = _read_json(path, "manifest")
+    return data if isinstance(data, dict) else {}
 
 
 def bundle_size(path: Path) -> int:

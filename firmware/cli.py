@@ -37,9 +37,14 @@ def firmware() -> None:
     type=click.Path(path_type=Path),
     help="labels.json (default: beside the model, else from the schema)",
 )
-@click.option("--name", default="squeezehome", show_default=True, help="model name in the manifest")
 @click.option(
-    "--version", "version", default="1.0.0", show_default=True, help="model version (names the install dir)"
+    "--name", default=None, help="model name in the manifest (default: the source bundle's, else squeezehome)"
+)
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="model version, names the install dir (default: the source bundle's, else 1.0.0)",
 )
 @click.option(
     "--self-test",
@@ -68,6 +73,10 @@ def build(
         sign_key=sign_key,
     )
     signed = " (signed)" if sign_key else ""
+    from firmware.bundle_archive import open_bundle, read_manifest
+
+    with open_bundle(path) as root:
+        name, version = read_manifest(root)["model"]["name"], read_manifest(root)["model"]["version"]
     click.echo(f"bundle {name} {version} written to {path}{signed}: {_kib(bundle_size(path))}")
 
 

@@ -117,3 +117,20 @@ def test_cli_build(tmp_path, model_dir, capsys):
     with pytest.raises(SystemExit):
         main(["firmware", "build", "--model", str(tmp_path / "missing.tflite"), "--out", str(tmp_path / "x")])
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_rebuild_from_a_bundle_keeps_its_manifest_settings(tmp_path, model_dir):
+    tests = [{"text": "turn on the light", "intent": "HassTurnOn"}]
+    first = build_bundle(
+        model_dir,
+        tmp_path / "first",
+        name="tiny",
+        version="1.0.0",
+        self_test=tests,
+        decoder={"intent_threshold": 0.7},
+    )
+    again = build_bundle(first, tmp_path / "again", version="1.0.1")
+    m = load_bundle(again).manifest
+    assert (m.model.name, m.model.version) == ("tiny", "1.0.1")
+    assert m.self_test == tests and m.decoder == {"intent_threshold": 0.7}
+    assert load_bundle(build_bundle(first, tmp_path / "same")).manifest.model.version == "1.0.0"
