@@ -279,3 +279,15 @@ def test_synthetic_names_are_varied_reproducible_and_never_held_out(schema):
         if key.startswith("name_"):
             assert not any(is_generic_device_phrase(v, schema) for v in values)
     assert len(merged["name_light"]) > len(names.train["name_light"]) + 50
+
+
+def test_shipped_custom_data_example_trains_new_intents():
+    from sample_data import SAMPLE_DATA_DIR
+
+    path = SAMPLE_DATA_DIR / "examples" / "custom_intents.yaml"
+    small = dict(ha_per_intent=5, own_per_intent=30, hwu_negatives=5, own_out_of_scope=5, min_per_intent=0)
+    data = build_datasets(seed=0, extra_data=[path], **small)
+    assert data.schema.intent_labels[-3:] == ["WaterPlants", "FeedPet", NOT_RECOGNIZED]
+    counts = {i: sum(e.intent == i for e in data.train) for i in ("WaterPlants", "FeedPet")}
+    assert min(counts.values()) >= 15, counts
+    assert any(e.values.get("name") == "kibble tower" for e in data.train)
