@@ -242,3 +242,52 @@ def test_send_without_agent_times_out_with_one_line(broker) -> None:
     assert result.returncode == 2
     assert error_line(result.stderr).startswith("squeezehome: no answer within 1s")
     assert "Traceback" not in result.stderr
+
+
+def test_last_will_marks_a_killed_agent_offline(bundle_dir: Path, broker) -> None:
+    site = f"will{uuid.uuid4().hex[:6]}"
+    status = hermes.status_topic(site)
+    watcher = Collector(broker.url, [status])
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "device_agent", "agent", "run", "--broker", broker.url, "--site-id", site]
+        + ["--bundle", str(bundle_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+    )
+    try:
+        assert watcher.wait_for(lambda m: watcher.on(status)[-1:] == ["online"], 30)
+        agent.kill()  # no graceful stop: the broker publishes the last will
+        agent.wait(10)
+        assert watcher.wait_for(lambda m: watcher.on(status)[-1:] == ["offline"], 10)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        watcher.publish(status, b"", retain=True).wait_for_publish(2)
+        watcher.close()
+
+
+def test_systemd_unit() -> None:
+    import configparser
+
+    unit_path = REPO / "device_agent" / "systemd" / "squeezehome-agent.service"
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # keep the case of systemd keys
+    unit.read(unit_path)
+    service = unit["Service"]
+    assert "squeezehome agent run --config" in service["ExecStart"]
+    assert service["User"] == "squeezehome"
+    assert service["Restart"] == "on-failure"
+    assert service["RestartPreventExitStatus"] == "2"  # UserError: config or bundle problems
+    assert service["KillSignal"] == "SIGTERM"
+    for key, value in {
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "ReadWritePaths": "/opt/squeezehome",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "CapabilityBoundingSet": "",
+    }.items():
+        assert service[key] == value, key
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
