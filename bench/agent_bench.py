@@ -274,6 +274,7 @@ def main() -> None:
 
     manifest = load_bundle(args.bundle).manifest
     tmp = Path(tempfile.mkdtemp(prefix="agent-bench-"))
+    load_before = os.getloadavg()
     runs = [bench_broker(nodelay, args.bundle, args.quick, tmp) for nodelay in (True, False)]
     results = {
         "bench": "agent",
@@ -282,6 +283,8 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            # the machine is shared: a high load average inflates the tails
+            "load_average_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "bundle": {"path": str(args.bundle), "model": manifest.model.name, "version": manifest.model.version},
         "targets": {
