@@ -23,6 +23,7 @@ PREFIXES = [
     "please", "could you", "can you", "would you", "hey", "ok", "okay", "would you mind", "i'd like you to",
     "hey could you", "can you please", "could you please", "um", "uh", "so", "alright", "yo", "hi", "excuse me",
     "i want you to", "go ahead and", "quickly", "hey there", "computer", "jarvis", "ok house", "hey home",
+    "olly", "olly please", "alexa", "hey google", "ok google", "siri", "hey siri", "hey mycroft", "assistant",
 ]  # fmt: skip
 SUFFIXES = [
     "please", "thanks", "thank you", "for me", "now", "right now", "please and thank you", "if you can",
