@@ -291,3 +291,15 @@ def test_shipped_custom_data_example_trains_new_intents():
     counts = {i: sum(e.intent == i for e in data.train) for i in ("WaterPlants", "FeedPet")}
     assert min(counts.values()) >= 15, counts
     assert any(e.values.get("name") == "kibble tower" for e in data.train)
+
+
+def test_hwu_colour_spans(schema):
+    row = _row(
+        "change light colors from blue to white",
+        "iot_hue_lightchange",
+        ("color_type", "blue"),
+        ("color_type", "white"),
+    )
+    assert map_row(row, schema, "t").values == {"color": "white"}
+    row = _row("replace color from light to dark", "iot_hue_lightchange", ("color_type", "light"))
+    assert map_row(row, schema, "t").values == {}

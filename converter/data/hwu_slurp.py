@@ -70,6 +70,7 @@ _KNOWN_COLOURS = {
 _AMBIGUOUS_NEGATIVE = re.compile(
     r"\btimers?\b|^(add|put)\b.*\blist\b|^(cancel|cancel that|never ?mind|forget it|stop)$"
 )
+_SHADE_ONLY = {"light", "dark", "warm", "cool", "hot", "baby", "bright", "sky", "royal", "sea", "forest"}
 _FLOOR_WORDS = re.compile(r"\b(upstairs|downstairs|floor|level)\b")
 _GENERIC_EXTRA = {
     "coffee",
@@ -133,7 +134,8 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
             if not _is_generic(value, schema):
                 spans.append(("name", start, end))
         elif slot_type == "color_type":
-            if value.lower().split() and all(w in _KNOWN_COLOURS for w in value.lower().split()):
+            if _is_colour(value):
+                spans = [sp for sp in spans if sp[0] != "color"]  # "from blue to white": the last one counts
                 spans.append(("color", start, end))
         elif slot_type == "coffee_type":
             spans.append(("coffee_type", start, end))
@@ -146,6 +148,12 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
                 intent = "HassLightSet"
             spans.append(("brightness", start, end))
     return make_example(text, intent, spans, schema, source, strict=False)
+
+
+def _is_colour(value: str) -> bool:
+    """Colour words ending in a colour ("light blue", "warm white"), not a bare shade ("light", "dark")."""
+    words = value.lower().split()
+    return bool(words) and all(w in _KNOWN_COLOURS for w in words) and words[-1] not in _SHADE_ONLY
 
 
 def _is_generic(value: str, schema: Schema) -> bool:
