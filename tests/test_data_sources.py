@@ -303,3 +303,9 @@ def test_hwu_colour_spans(schema):
     assert map_row(row, schema, "t").values == {"color": "white"}
     row = _row("replace color from light to dark", "iot_hue_lightchange", ("color_type", "light"))
     assert map_row(row, schema, "t").values == {}
+
+
+def test_hwu_place_plus_device_becomes_an_area(schema):
+    row = _row("turn off the porch light", "iot_hue_lightoff", ("device_type", "porch light"))
+    ex = map_row(row, schema, "t")
+    assert ex.values == {"area": "porch", "domain": "light"} and ex.slots[0].value == "porch"

@@ -20,6 +20,7 @@ in place, mapped to the schema and labelled with the same value conventions as e
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 from converter.data.example import Example, read_jsonl
 from converter.data.labelling_values import make_example
-from converter.data.name_lists import is_generic_device_phrase
+from converter.data.name_lists import is_generic_device_phrase, is_place_plus_generic, load_lists
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.value_normalizers import normalize_percent
 
@@ -131,7 +132,10 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
         if slot_type == "house_place":
             spans.append(("floor" if _FLOOR_WORDS.search(value.lower()) else "area", start, end))
         elif slot_type == "device_type":
-            if not _is_generic(value, schema):
+            place = _leading_place(value, schema)
+            if place:  # "porch light" → area porch (+ domain light), as everywhere else
+                spans.append(("area", start, start + len(place)))
+            elif not _is_generic(value, schema):
                 spans.append(("name", start, end))
         elif slot_type == "color_type":
             if _is_colour(value):
@@ -148,6 +152,24 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
                 intent = "HassLightSet"
             spans.append(("brightness", start, end))
     return make_example(text, intent, spans, schema, source, strict=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    lists = load_lists()
+    return frozenset(lists.get("area", [])) | frozenset(lists.get("floor", []))
+
+
+def _leading_place(value: str, schema: Schema) -> str | None:
+    """The area in "porch light" / "living room speakers" (a place plus a kind of device), else None."""
+    low = value.lower()
+    if not is_place_plus_generic(low, set(_places()), schema):
+        return None
+    words = low.split()
+    for i in range(len(words) - 1, 0, -1):
+        if " ".join(words[:i]) in _places():
+            return value[: len(" ".join(words[:i]))]
+    return None
 
 
 def _is_colour(value: str) -> bool:
