@@ -178,6 +178,7 @@ def load_keras_model(path: str | Path) -> Any:
     import keras
 
     import converter.distillation  # noqa: F401  (registers the loss)
-    import converter.joint_model  # noqa: F401  (registers the model and, through it, the backbone layers)
+    import converter.joint_model  # noqa: F401  (registers the joint model)
+    import converter.squeezebert  # noqa: F401  (registers the backbone and its layers)
 
     return keras.saving.load_model(path, compile=False)
