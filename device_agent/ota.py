@@ -22,14 +22,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from device_agent import ota_files
 from device_agent.bundle import load_bundle
 from device_agent.errors import UserError
 from device_agent.ota_protocol import (
@@ -154,7 +153,7 @@ class OtaReceiver:
         if not begin_file.exists() or self._read_begin(folder) != begin:
             for part in folder.glob("*.part"):
                 part.unlink()
-            _write_atomic(begin_file, json.dumps(begin.__dict__).encode())
+            ota_files.write_atomic(begin_file, json.dumps(begin.__dict__).encode())
         self._have.clear()
         status = self._report(self._progress(begin))
         if not status.missing:
@@ -191,7 +190,9 @@ class OtaReceiver:
                     error=f"chunk {chunk.index} has {len(chunk.data)} bytes, expected {expected}",
                 )
             )
-        _write_atomic(folder / f"{chunk.index}.part", chunk.data, sync=False)  # the sha256 check catches loss
+        ota_files.write_atomic(
+            folder / f"{chunk.index}.part", chunk.data, sync=False
+        )  # the sha256 check catches loss
         self._received(begin.sha256).add(chunk.index)
         status = self._progress(begin)
         if not status.missing:
@@ -223,7 +224,7 @@ class OtaReceiver:
             bundles.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".staging-{begin.version}.", dir=bundles))
             try:
-                bundle_dir = _extract(archive, staging)
+                bundle_dir = ota_files.extract(archive, staging)
                 bundle = load_bundle(bundle_dir, trusted_public_key=self.trusted_key)
                 if bundle.manifest.model.version != begin.version:
                     raise UserError(
@@ -256,14 +257,14 @@ class OtaReceiver:
         shutil.rmtree(final, ignore_errors=True)
         staged.chmod(0o755)
         staged.rename(final)
-        old_link = _readlink(self.root / "current")
+        old_link = ota_files.readlink(self.root / "current")
         pending = {
             "version": begin.version,
             "old_link": old_link,
             "old_dir": str(old_dir) if old_dir else None,
         }
-        _write_atomic(self.state_dir / "pending.json", json.dumps(pending).encode())
-        _symlink_atomic(self.root / "current", f"bundles/{begin.version}")
+        ota_files.write_atomic(self.state_dir / "pending.json", json.dumps(pending).encode())
+        ota_files.symlink_atomic(self.root / "current", f"bundles/{begin.version}")
         self._report(Status("self_test", begin.sha256, begin.version))
         try:
             self.activate(final)
@@ -283,7 +284,7 @@ class OtaReceiver:
                 )
             )
         if old_link and Path(old_link).name != begin.version:
-            _symlink_atomic(self.root / "previous", old_link)
+            ota_files.symlink_atomic(self.root / "previous", old_link)
         (self.state_dir / "pending.json").unlink()
         self.active_bundle = final.resolve()
         self._prune()
@@ -301,7 +302,7 @@ class OtaReceiver:
     def _rollback(self, pending: dict[str, Any]) -> None:
         """Point ``current`` back and reload the old bundle; remove the pending marker."""
         if pending.get("old_link"):
-            _symlink_atomic(self.root / "current", pending["old_link"])
+            ota_files.symlink_atomic(self.root / "current", pending["old_link"])
         else:
             with contextlib.suppress(FileNotFoundError):
                 (self.root / "current").unlink()
@@ -340,7 +341,9 @@ class OtaReceiver:
 
     def _prune(self) -> None:
         protected = {
-            Path(p).name for p in (_readlink(self.root / "current"), _readlink(self.root / "previous")) if p
+            Path(p).name
+            for p in (ota_files.readlink(self.root / "current"), ota_files.readlink(self.root / "previous"))
+            if p
         }
         bundles = self.root / "bundles"
         dirs = sorted(
@@ -391,44 +394,3 @@ class OtaReceiver:
 
     def _active_version(self) -> str:
         return self.active_bundle.name if self.active_bundle else ""
-
-
-def _extract(archive: Path, dest: Path) -> Path:
-    """Extract a bundle .tar.gz (plain files only) and return the folder holding manifest.json."""
-    try:
-        with tarfile.open(archive, mode="r:gz") as tar:
-            for member in tar.getmembers():
-                if not (member.isfile() or member.isdir()):
-                    raise UserError(f"bundle archive holds {member.name!r}, which is not a plain file")
-            tar.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise UserError(f"the received bundle is not a readable .tar.gz ({exc})") from exc
-    if (dest / "manifest.json").exists():
-        return dest
-    subdirs = [p for p in dest.iterdir() if p.is_dir()]
-    if len(subdirs) == 1 and (subdirs[0] / "manifest.json").exists():
-        return subdirs[0]
-    raise UserError("the received archive has no manifest.json at its top")
-
-
-def _readlink(path: Path) -> str | None:
-    return os.readlink(path) if path.is_symlink() else None
-
-
-def _write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        if sync:
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _symlink_atomic(link: Path, target: str) -> None:
-    tmp = link.with_name(f".{link.name}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
