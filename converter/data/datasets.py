@@ -49,6 +49,11 @@ from sample_data import SAMPLE_DATA_DIR
 
 TEMPLATES_DIR = SAMPLE_DATA_DIR / "templates"
 HANDWRITTEN_DEV = SAMPLE_DATA_DIR / "dev" / "handwritten.txt"
+EXTENSION_INTENTS = (
+    "LightBrighten",
+    "LightDim",
+    "MakeCoffee",
+)  # no HA templates: twice the own-template budget
 NOT_RECOGNIZED_SHARE = 4  # with limit_per_intent, NotRecognized (the rest of the world) keeps 4x the cap
 _OPEN_SLOTS = {"name", "area", "floor", "item", "search_query", "coffee_type"}
 
@@ -174,7 +179,10 @@ def build_datasets(
             random.Random(rng.random()),
             per_intent=own_per_intent,
             source=source,
-            per_intent_for={NOT_RECOGNIZED: own_out_of_scope},
+            per_intent_for={
+                NOT_RECOGNIZED: own_out_of_scope,
+                **dict.fromkeys(EXTENSION_INTENTS, 2 * own_per_intent),
+            },
         )
     literal: list[Example] = []
     for custom in own + user_yaml:
