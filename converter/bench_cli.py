@@ -23,6 +23,8 @@ SUITES = {
     "squeezebert_vs_bert": "squeezebert_vs_bert.py",
     "agent": "agent_bench.py",
     "parity": "squeezebert_parity.py",
+    "firmware": "firmware_bench.py",
+    "datasets": "dataset_stats.py",
 }
 
 
