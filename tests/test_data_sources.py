@@ -309,3 +309,15 @@ def test_hwu_place_plus_device_becomes_an_area(schema):
     row = _row("turn off the porch light", "iot_hue_lightoff", ("device_type", "porch light"))
     ex = map_row(row, schema, "t")
     assert ex.values == {"area": "porch", "domain": "light"} and ex.slots[0].value == "porch"
+
+
+def test_committed_handwritten_jsonl_is_current(tmp_path):
+    """sample_data/dev/handwritten.jsonl is generated from handwritten.txt by converter.data.export."""
+    from converter.data.export import main
+    from sample_data import SAMPLE_DATA_DIR
+
+    main(["--handwritten-only", str(tmp_path)])
+    committed = (SAMPLE_DATA_DIR / "dev" / "handwritten.jsonl").read_text()
+    assert (tmp_path / "handwritten.jsonl").read_text() == committed, (
+        "regenerate: python -m converter.data.export --handwritten-only sample_data/dev"
+    )
