@@ -291,3 +291,39 @@ def test_systemd_unit() -> None:
     }.items():
         assert service[key] == value, key
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_agent_run_refuses_a_broken_bundle_in_one_line(bundle_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    broken = tmp_path / "bundle"
+    shutil.copytree(bundle_dir, broken)
+    (broken / "vocab.txt").write_text("[PAD]\n")
+    result = run_cli("agent", "run", "--bundle", str(broken), "--broker", "mqtt://127.0.0.1:1")
+    assert result.returncode == 2  # the systemd unit does not restart on 2 (RestartPreventExitStatus)
+    assert "checksum mismatch for vocab.txt" in error_line(result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_agent_waits_for_a_missing_broker_and_stops_on_sigterm(bundle_dir: Path) -> None:
+    agent = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, "agent", "run", "--bundle", str(bundle_dir)]
+        + ["--broker", "mqtt://127.0.0.1:1", "--log-format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+    )
+    deadline = time.monotonic() + 30
+    lines: list[str] = []
+    while time.monotonic() < deadline:  # the agent keeps retrying with backoff (boot order: broker later)
+        line = agent.stderr.readline()
+        lines.append(line)
+        if "broker not ready, retrying" in line:
+            break
+    assert any("no MQTT broker listens at 127.0.0.1:1" in line for line in lines), lines
+    assert agent.poll() is None
+    agent.send_signal(signal.SIGTERM)
+    _, rest = agent.communicate(timeout=20)
+    assert agent.returncode == 0, rest
