@@ -52,3 +52,68 @@ def test_all_positions_ignored_gives_zero_not_nan():
     loss = JointDistillationLoss()
     hard = np.full((2, 4), IGNORE_LABEL)
     assert float(loss(hard, np.zeros((2, 4, 3), "float32"))) == 0.0
+
+
+# === threshold calibration ===
+
+
+def test_threshold_in_the_middle_of_the_feasible_range():
+    from converter.training import calibrate_threshold
+
+    # classes 0, 1 in scope; 2 = NotRecognized
+    probs = np.array(
+        [
+            [0.9, 0.05, 0.05],
+            [0.8, 0.1, 0.1],
+            [0.1, 0.7, 0.2],
+            [0.4, 0.2, 0.4],
+            [0.3, 0.1, 0.6],
+            [0.1, 0.1, 0.8],
+        ]
+    )
+    gold = np.array([0, 0, 1, 2, 2, 2])
+    threshold, stats = calibrate_threshold(probs, gold, not_recognized_id=2)
+    # in-scope confidences 0.7..0.9 must pass, the OOS 0.4 (arg-max tie broken to class 0) must not
+    assert 0.4 < threshold <= 0.7
+    assert stats == {"false_accept": 0.0, "false_reject": 0.0, "feasible": True}
+    assert threshold == pytest.approx((0.4 + 0.7) / 2, abs=0.011)
+
+
+def test_threshold_without_a_feasible_value_minimises_both_errors():
+    from converter.training import calibrate_threshold
+
+    probs = np.array([[0.6, 0.4], [0.7, 0.3], [0.65, 0.35]])
+    gold = np.array([0, 1, 1])  # 1 = NotRecognized; OOS examples look more confident than the in-scope one
+    threshold, stats = calibrate_threshold(probs, gold, not_recognized_id=1)
+    assert stats["feasible"] is False
+    assert stats["false_accept"] + stats["false_reject"] == pytest.approx(1.0)
+
+
+# === length buckets ===
+
+
+def test_bucketed_dataset_cuts_batches_to_the_bucket_length_and_keeps_every_example():
+    from converter.training import EncodedSet, bucketed_dataset
+
+    n, length = 40, 32
+    rng = np.random.default_rng(0)
+    real = rng.integers(3, 31, size=n)
+    mask = (np.arange(length)[None, :] < real[:, None]).astype("int32")
+    ids = (mask * (np.arange(n)[:, None] + 1)).astype("int32")  # row id in every real token
+    data = EncodedSet(ids, mask, np.arange(n, dtype="int32"), np.where(mask > 0, 1, IGNORE_LABEL), [None] * n)
+    targets = {"intent_logits": data.intent_ids, "slot_logits": data.tag_ids}
+    seen = []
+    for x, y in bucketed_dataset(data, targets, batch_size=8, seed=3, bucket_lengths=(16, 32)):
+        width = x["input_ids"].shape[1]
+        assert width in (16, 32) and y["slot_logits"].shape[1] == width
+        rows = y["intent_logits"].numpy()
+        assert (real[rows] <= width).all()
+        if width == 32:
+            assert (real[rows] > 16).all()
+        np.testing.assert_array_equal(x["input_ids"].numpy()[:, 0], rows + 1)
+        seen += rows.tolist()
+    assert sorted(seen) == list(range(n))
+    # seeded: the same order again
+    again = [int(v) for _, y in bucketed_dataset(data, targets, 8, 3) for v in y["intent_logits"].numpy()]
+    first = [int(v) for _, y in bucketed_dataset(data, targets, 8, 3) for v in y["intent_logits"].numpy()]
+    assert again == first
