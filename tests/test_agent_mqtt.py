@@ -324,3 +324,30 @@ def test_username_and_password(loaded) -> None:
         anonymous = make_agent(loaded, broker.url)
         with pytest.raises(BrokerError, match="refused"):
             anonymous.connection.connect(timeout=5)
+
+
+@needs_mosquitto
+def test_tcp_nodelay_on_every_socket_including_reconnects(tmp_path) -> None:
+    import socket
+
+    from device_agent.mqtt_client import MqttConnection
+
+    pki = make_pki(tmp_path)
+    for tls in (None, pki):
+        with MosquittoBroker(tls=tls) as broker:
+            extra = {"tls_ca": str(pki.ca)} if tls else {}
+            config = AgentConfig.load(env={}, overrides={"broker_url": broker.url, **extra})
+            conn = MqttConnection(config, subscriptions=["x"], reconnect_delay=(0.1, 0.5))
+            conn.connect(timeout=5)
+            try:
+                first = conn.client.socket()
+                assert first.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                broker.restart(down_for=0.2)
+                deadline = time.monotonic() + 10
+                while conn.connect_count < 2 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                second = conn.client.socket()
+                assert conn.connect_count == 2 and second is not first
+                assert second.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            finally:
+                conn.close()
