@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from brokers import MosquittoBroker  # noqa: E402
+from brokers import MOSQUITTO, MosquittoBroker  # noqa: E402
 
 from device_agent import hermes  # noqa: E402
 from device_agent.bundle import default_bundle_dir  # noqa: E402
@@ -268,6 +268,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "agent.json")
     args = parser.parse_args()
+    if MOSQUITTO is None:
+        raise SystemExit(
+            "the agent bench needs the mosquitto binary (it compares broker set_tcp_nodelay on/off)"
+        )
     import tempfile
 
     from device_agent.bundle import load_bundle

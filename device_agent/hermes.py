@@ -245,11 +245,21 @@ def error_context(payload: bytes, limit: int = 200) -> str:
     return text + ("…" if len(payload) > limit else "")
 
 
+def max_payload_bytes(max_text_length: int) -> int:
+    """The largest query payload worth parsing: 4 UTF-8 bytes per character plus 64 KiB for the other fields."""
+    return 4 * max_text_length + 65536
+
+
 def parse_query(payload: bytes, max_text_length: int = 1000) -> NluQuery:
     """Decode a ``hermes/nlu/query`` payload; raise ``PayloadError`` for anything that is not a valid query.
 
     Missing ``siteId`` means ``"default"``; ``id``/``sessionId`` default to ``""``; ``null`` counts as missing.
+    Payloads far larger than any valid query (``max_payload_bytes``) are refused before they are parsed.
     """
+    if len(payload) > max_payload_bytes(max_text_length):
+        raise PayloadError(
+            f"payload is {len(payload)} bytes, too large for a query of at most {max_text_length} characters"
+        )
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:

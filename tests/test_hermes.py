@@ -103,6 +103,13 @@ def test_max_text_length() -> None:
         parse_command(b"a" * 11, "s", max_text_length=10)
 
 
+def test_oversized_payload_is_refused_before_parsing() -> None:
+    payload = b'{"input": "x", "pad": "' + b"a" * 66000 + b'"}'
+    with pytest.raises(PayloadError, match="too large"):
+        parse_query(payload, max_text_length=10)
+    assert parse_query(payload, max_text_length=1000).input == "x"
+
+
 def test_parse_command() -> None:
     query = parse_command("  allume la lumière \n".encode(), "kitchen")
     assert query.input == "allume la lumière"
