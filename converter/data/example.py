@@ -14,7 +14,7 @@ every slot, including the inferred ``domain`` / ``device_class`` / ``volume_step
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,11 +74,6 @@ class Example:
             text=d["text"], intent=d["intent"], slots=tuple(spans), values=values, source=d.get("source", "")
         )
 
-    @property
-    def has_spans(self) -> bool:
-        """True when slot spans are known (not only values)."""
-        return bool(self.slots) or not self.values
-
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Raw JSON objects of a JSONL file (blank lines skipped); clear errors for bad lines."""
@@ -116,9 +111,3 @@ def write_jsonl(path: str | Path, examples: Iterable[Example]) -> None:
     with Path(path).open("w", encoding="utf-8") as f:
         for ex in examples:
             f.write(json.dumps(ex.to_dict(), ensure_ascii=False) + "\n")
-
-
-def iter_spans(text: str, spans: Iterable[tuple[str, int, int]]) -> Iterator[SlotSpan]:
-    """SlotSpans from (type, start, end) triples over ``text``."""
-    for slot, start, end in spans:
-        yield SlotSpan(slot, text[start:end], start, end)
