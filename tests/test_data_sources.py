@@ -321,3 +321,8 @@ def test_committed_handwritten_jsonl_is_current(tmp_path):
     assert (tmp_path / "handwritten.jsonl").read_text() == committed, (
         "regenerate: python -m converter.data.export --handwritten-only sample_data/dev"
     )
+
+
+def test_volume_step_comes_from_the_hwu_label(schema):
+    row = _row("could you please yell the answer out to me", "audio_volume_up")
+    assert map_row(row, schema, "t").values == {"volume_step": "up"}

@@ -48,6 +48,7 @@ INTENT_MAP: dict[str, str] = {
     "audio_volume_down": "HassSetVolumeRelative",
     "audio_volume_mute": "HassMediaPlayerMute",
 }
+_VOLUME_STEP = {"audio_volume_up": "up", "audio_volume_down": "down"}
 # Labels too close to the schema to serve as honest negatives, and not mappable row by row.
 SKIPPED_INTENTS = {
     "audio_volume_other",
@@ -151,7 +152,10 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
             if value.lower().startswith("to ") and intent != "HassLightSet":
                 intent = "HassLightSet"
             spans.append(("brightness", start, end))
-    return make_example(text, intent, spans, schema, source, strict=False)
+    ex = make_example(text, intent, spans, schema, source, strict=False)
+    if ex is not None and label in _VOLUME_STEP:  # the label says which way, whatever the words
+        ex = Example(ex.text, ex.intent, ex.slots, {**ex.values, "volume_step": _VOLUME_STEP[label]}, ex.source)
+    return ex
 
 
 @functools.lru_cache(maxsize=1)
