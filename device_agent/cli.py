@@ -204,11 +204,11 @@ def _self_test_passes(recognizer: Any, case: dict[str, Any]) -> bool:
 def _check_broker(config: AgentConfig, timeout: float) -> tuple[str, bool, str]:
     from device_agent.mqtt_client import MqttConnection
 
-    # A separate, clean client id: never take over the running agent's persistent session.
-    conn = MqttConnection(
-        config, client_id=f"{config.effective_client_id}-check-{uuid.uuid4().hex[:6]}", persistent=False
-    )
     try:
+        # A separate, clean client id: never take over the running agent's persistent session.
+        conn = MqttConnection(
+            config, client_id=f"{config.effective_client_id}-check-{uuid.uuid4().hex[:6]}", persistent=False
+        )
         started = time.monotonic()
         conn.connect(timeout=timeout)
         took = (time.monotonic() - started) * 1000

@@ -121,13 +121,20 @@ class MqttConnection:
         if username is not None:
             self.client.username_pw_set(username, password)
         if config.uses_tls:
-            self.client.tls_set(
-                ca_certs=config.tls_ca,
-                certfile=config.tls_cert,
-                keyfile=config.tls_key,
-                cert_reqs=ssl.CERT_NONE if config.tls_insecure else ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
+            try:
+                self.client.tls_set(
+                    ca_certs=config.tls_ca,
+                    certfile=config.tls_cert,
+                    keyfile=config.tls_key,
+                    cert_reqs=ssl.CERT_NONE if config.tls_insecure else ssl.CERT_REQUIRED,
+                    tls_version=ssl.PROTOCOL_TLS_CLIENT,
+                )
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                files = ", ".join(f for f in (config.tls_ca, config.tls_cert, config.tls_key) if f)
+                raise BrokerError(
+                    f"cannot load the TLS files ({files}): {getattr(exc, 'strerror', None) or exc}; "
+                    "check tls_ca/tls_cert/tls_key (PEM files readable by the agent)"
+                ) from None
             if config.tls_insecure:
                 self.client.tls_insecure_set(True)
         if will is not None:

@@ -151,6 +151,20 @@ def test_agent_check(bundle_dir: Path, broker) -> None:
     assert "FAIL broker: no MQTT broker listens at 127.0.0.1:1" in bad.stdout
     assert error_line(bad.stderr).startswith("squeezehome: 1 check failed")
 
+    tls = run_cli(
+        "agent",
+        "check",
+        "--bundle",
+        str(bundle_dir),
+        "--broker",
+        "mqtts://127.0.0.1:1",
+        "--tls-ca",
+        "/no/ca.pem",
+    )
+    assert tls.returncode == 2 and "Traceback" not in tls.stderr
+    assert "FAIL tls_ca: /no/ca.pem does not exist" in tls.stdout
+    assert "FAIL broker: cannot load the TLS files (/no/ca.pem)" in tls.stdout
+
     config = run_cli("agent", "check", "--broker", "http://nope")
     assert config.returncode == 2 and config.stdout.startswith("FAIL config: broker URL")
 
