@@ -154,7 +154,9 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
             spans.append(("brightness", start, end))
     ex = make_example(text, intent, spans, schema, source, strict=False)
     if ex is not None and label in _VOLUME_STEP:  # the label says which way, whatever the words
-        ex = Example(ex.text, ex.intent, ex.slots, {**ex.values, "volume_step": _VOLUME_STEP[label]}, ex.source)
+        ex = Example(
+            ex.text, ex.intent, ex.slots, {**ex.values, "volume_step": _VOLUME_STEP[label]}, ex.source
+        )
     return ex
 
 

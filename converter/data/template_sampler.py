@@ -165,8 +165,8 @@ class TemplateSampler:
             numbers = list(range(slot_list.start, slot_list.stop + 1, slot_list.step))
             n = self.rng.choice(numbers)
             if slot_list.words and self.rng.random() < self.words_probability:
-                words = number_words(n)
-                return words.replace("-", " ") if self.rng.random() < 0.5 else words  # STT writes "fifty five"
+                words = number_words(n)  # "fifty-five"; speech-to-text writes "fifty five"
+                return words.replace("-", " ") if self.rng.random() < 0.5 else words
             return str(n)
         raise Rejected(f"cannot fill {type(slot_list).__name__}")
 
