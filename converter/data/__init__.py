@@ -4,7 +4,7 @@ Example:
     >>> from converter.data import build_datasets
     >>> data = build_datasets(seed=0)                         # doctest: +SKIP
     >>> data.summary()["dev"]                                 # doctest: +SKIP
-    {'slurp_iot': 1685, 'unseen_names': 600, 'handwritten': 180}
+    {'slurp_iot': 1681, 'unseen_names': 534, 'handwritten': 236}
 """
 
 from converter.data.datasets import Datasets, build_datasets, load_handwritten
