@@ -1,7 +1,8 @@
 """The on-board service: answer Hermes NLU queries and plain-text commands over MQTT, exactly once each.
 
 Flow: paho's network thread queues each message → one worker thread recognizes it, publishes the answer
-(QoS 1) and only then acknowledges the query (manual PUBACK). A query that was received but not answered
+(QoS 1; with MQTT 5 also on the query's Response Topic, with its Correlation Data) and only then
+acknowledges the query (manual PUBACK). A query that was received but not answered
 when the agent dies is therefore redelivered by the broker (persistent session), and a redelivery of a query
 already answered (``dup`` flag after a broker restart) is recognised and not answered twice.
 
@@ -252,8 +253,12 @@ class Agent:
                 if message.retain:  # a retained "query" would be answered again on every restart
                     log.warning("ignoring a retained message on %s", message.topic)
                 elif not self._seen_before(message):
-                    for publication in self.handle(message.topic, message.payload, message.timestamp):
+                    publications = self.handle(message.topic, message.payload, message.timestamp)
+                    for publication in publications:
                         self.publish(*publication)
+                    if publications and message.topic != birth_topic(self.config.ha_discovery_prefix):
+                        # MQTT 5 clients may ask for the Hermes answer on their own Response Topic too
+                        self.connection.reply(message, publications[0].payload)
             except Exception:
                 log.exception("failed to handle a message on %s", message.topic)
             finally:

@@ -260,10 +260,24 @@ class MqttConnection:
     # === Messages ===
 
     def publish(
-        self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False
+        self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False, properties: Any = None
     ) -> mqtt.MQTTMessageInfo:
         """Publish (queued by paho while disconnected and sent after the reconnect)."""
-        return self.client.publish(topic, payload, qos=qos, retain=retain)
+        return self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+
+    def reply(self, request: mqtt.MQTTMessage, payload: bytes) -> bool:
+        """MQTT 5 request/response: publish ``payload`` on the request's Response Topic (with its Correlation
+        Data). Returns False when the request asked for no response (or the protocol is 3.1.1)."""
+        request_props = getattr(request, "properties", None)
+        response_topic = getattr(request_props, "ResponseTopic", None) if request_props is not None else None
+        if not self.v5 or not response_topic:
+            return False
+        props = Properties(PacketTypes.PUBLISH)
+        correlation = getattr(request_props, "CorrelationData", None)
+        if correlation is not None:
+            props.CorrelationData = correlation
+        self.client.publish(response_topic, payload, qos=1, properties=props)
+        return True
 
     def ack(self, message: mqtt.MQTTMessage) -> None:
         """Acknowledge a message received with ``manual_ack`` (QoS 1: sends the PUBACK)."""

@@ -351,3 +351,44 @@ def test_tcp_nodelay_on_every_socket_including_reconnects(tmp_path) -> None:
                 assert second.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
             finally:
                 conn.close()
+
+
+def test_mqtt5_response_topic_and_correlation_data(loaded, broker) -> None:
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    agent = make_agent(loaded, broker.url, protocol="5")
+    agent.start(retry=False)
+    replies: list[tuple[bytes, bytes]] = []
+    got = threading.Event()
+    subscribed = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_subscribe = lambda *a: subscribed.set()
+
+    def on_message(c, userdata, message) -> None:
+        replies.append((message.payload, message.properties.CorrelationData))
+        got.set()
+
+    client.on_message = on_message
+    client.connect("127.0.0.1", int(broker.url.rsplit(":", 1)[1]))
+    client.loop_start()
+    try:
+        client.subscribe("test/replies/1", qos=1)
+        assert subscribed.wait(5)
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = "test/replies/1"
+        props.CorrelationData = b"corr-42"
+        query = json.dumps({"input": "turn on the kitchen light", "id": "v5", "siteId": agent.site_id})
+        client.publish(hermes.NLU_QUERY, query, qos=1, properties=props)
+        assert got.wait(10)
+        payload, correlation = replies[0]
+        assert correlation == b"corr-42"
+        assert json.loads(payload)["id"] == "v5"
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        agent.stop()
