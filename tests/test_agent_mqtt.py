@@ -62,7 +62,7 @@ def expected_topic(recognizer, text: str) -> str:
 # === Volume ===
 
 
-@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
+@pytest.mark.parametrize("protocol", ["3.1.1", pytest.param("5", marks=needs_mosquitto)])
 def test_500_queries_500_answers(loaded, broker, protocol: str) -> None:
     _, recognizer, trained = loaded
     agent = make_agent(loaded, broker.url, protocol=protocol)
@@ -353,6 +353,7 @@ def test_tcp_nodelay_on_every_socket_including_reconnects(tmp_path) -> None:
                 conn.close()
 
 
+@needs_mosquitto
 def test_mqtt5_response_topic_and_correlation_data(loaded, broker) -> None:
     import threading
 
