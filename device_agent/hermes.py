@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 NLU_QUERY = "hermes/nlu/query"
@@ -97,6 +97,11 @@ def agent_topics(site_id: str) -> list[str]:
 # === Messages ===
 
 
+def _fields(message: Any) -> dict[str, Any]:
+    """A message's fields as a shallow dict (``dataclasses.asdict`` deep-copies: ~1 ms per answer with slots)."""
+    return {name: getattr(message, name) for name in message.__dataclass_fields__}
+
+
 def _dump(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -118,7 +123,7 @@ class NluQuery:
         return NLU_QUERY
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NluQuery:
@@ -145,7 +150,7 @@ class NluIntent:
         return intent_topic(self.intent["intentName"])
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NluIntent:
@@ -170,7 +175,7 @@ class NluIntentNotRecognized:
         return NLU_NOT_RECOGNIZED
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NluIntentNotRecognized:
@@ -194,7 +199,7 @@ class NluError:
         return NLU_ERROR
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NluError:
