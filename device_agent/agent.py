@@ -210,12 +210,9 @@ class Agent:
         latency_ms = (time.monotonic() - received) * 1000.0
         site = hermes.SiteIntent(self.site_id, message.to_dict(), latency_ms, self.model_info)
         self.answered += 1
-        log.debug(
-            "answered",
-            extra={
-                "fields": {"id": query.id, "event_type": site.event_type, "latency_ms": round(latency_ms, 3)}
-            },
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            fields = {"id": query.id, "event_type": site.event_type, "latency_ms": round(latency_ms, 3)}
+            log.debug("answered", extra={"fields": fields})
         return [Publication(message.topic(), message.payload()), Publication(site.topic(), site.payload())]
 
     # === MQTT edge ===
