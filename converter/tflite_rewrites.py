@@ -30,6 +30,7 @@ def rewrite_int8_graph(content: bytes, mask_input: str = MASK_INPUT) -> tuple[by
         _mask_cast_to_gather(model, mask_input)
         + _drop_negative_index_wrap(model)
         + _select_to_select_v2(model)
+        + _tighten_arithmetic_output_ranges(model)
     )
     if not changes:
         return content, []
@@ -111,6 +112,86 @@ def _mask_cast_to_gather(model: Any, mask_input: str) -> list[str]:
                     f"{mask_input}: CAST->float32->QUANTIZE replaced by GATHER from an int8 [q(0), q(1)] table"
                 )
     return changes
+
+
+# Ops whose kernels read each input with its own scale/zero point (so an input's parameters may change).
+_READS_OWN_PARAMS = {
+    "ADD",
+    "SUB",
+    "MUL",
+    "MEAN",
+    "SUM",
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "FULLY_CONNECTED",
+    "BATCH_MATMUL",
+    "SQUARED_DIFFERENCE",
+    "RSQRT",
+    "SOFTMAX",
+    "GELU",
+    "LOGISTIC",
+    "TANH",
+    "QUANTIZE",
+    "DEQUANTIZE",
+}
+
+
+def _tighten_arithmetic_output_ranges(model: Any) -> list[str]:
+    """Give an int8 ADD/SUB/MUL output the range its inputs can actually produce when calibration gave it a
+    much wider one (the converter gives LayerNorm's ``x - mean`` of the embeddings the scale of the normalized
+    output: ~25 of 256 levels used). The new range contains every value the op can produce, so nothing clips
+    that did not before; consumers must requantize (no RESHAPE/TRANSPOSE/graph output)."""
+    count = 0
+    for subgraph in model.subgraphs:
+        users: dict[int, list[str]] = {}
+        for op in subgraph.operators:
+            for i in op.inputs:
+                users.setdefault(i, []).append(_op_name(model, op))
+        outputs = set(subgraph.outputs)
+        for op in subgraph.operators:
+            name = _op_name(model, op)
+            if name not in ("ADD", "SUB", "MUL") or len(op.inputs) != 2:
+                continue
+            out = op.outputs[0]
+            if out in outputs or not users.get(out) or any(u not in _READS_OWN_PARAMS for u in users[out]):
+                continue
+            options = op.builtinOptions
+            if options is not None and getattr(options, "fusedActivationFunction", 0):
+                continue
+            ranges = [_int8_range(subgraph, t) for t in (*op.inputs, out)]
+            if any(r is None for r in ranges):
+                continue
+            (a_lo, a_hi), (b_lo, b_hi), (o_lo, o_hi) = ranges
+            if name == "ADD":
+                lo, hi = a_lo + b_lo, a_hi + b_hi
+            elif name == "SUB":
+                lo, hi = a_lo - b_hi, a_hi - b_lo
+            else:
+                corners = [a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi]
+                lo, hi = min(corners), max(corners)
+            lo, hi = max(lo, o_lo), min(hi, o_hi)
+            if (hi - lo) * 2.0 > (o_hi - o_lo):
+                continue  # less than a 2x gain: leave calibration's choice alone
+            lo, hi = min(lo, 0.0), max(hi, 0.0)
+            scale = (hi - lo) / 255.0
+            q = subgraph.tensors[out].quantization
+            q.scale = [scale]
+            q.zeroPoint = [int(np.clip(round(-128 - lo / scale), -128, 127))]
+            q.min, q.max = None, None
+            count += 1
+    return (
+        [f"tightened {count} ADD/SUB/MUL output range(s) to what their inputs can produce"] if count else []
+    )
+
+
+def _int8_range(subgraph: Any, tensor: int) -> tuple[float, float] | None:
+    t = subgraph.tensors[tensor]
+    if t.type != schema.TensorType.INT8 or t.quantization is None or t.quantization.scale is None:
+        return None
+    if len(t.quantization.scale) != 1:
+        return None
+    scale, zero_point = float(t.quantization.scale[0]), int(t.quantization.zeroPoint[0])
+    return (-128 - zero_point) * scale, (127 - zero_point) * scale
 
 
 def _add_const_tensor(model: Any, subgraph: Any, values: np.ndarray, name: str, quantization: Any) -> int:

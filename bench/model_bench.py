@@ -1,0 +1,205 @@
+"""The default model side by side: float Keras vs float32 TFLite vs int8 TFLite (with and without the
+XNNPACK-friendly rewrites) — size, invoke p50/p99 (batch 1, one thread, LiteRT default resolver = XNNPACK),
+recognize() end to end (tokenize + invoke + decode) p50/p99, accuracy on the evaluation set, XNNPACK
+delegate partitions, and the wall time of `squeezehome convert` on the model.
+
+Writes ``bench/results/models.json`` and prints a table.
+
+    python bench/model_bench.py --model MODEL_DIR [--runs 300] [--eval-limit 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+from latency import invoke_timer, machine, percentiles  # noqa: E402
+
+from converter.int8_converter import calibration_inputs, convert_float32, convert_int8  # noqa: E402
+from converter.model_dir import load_model_dir  # noqa: E402
+from converter.parity import bio_spans, first_piece_positions, gold_token_tags, span_f1  # noqa: E402
+from converter.tflite_audit import xnnpack_placement  # noqa: E402
+from device_agent.interpreter import TFLiteModel  # noqa: E402
+from device_agent.recognizer import Recognizer  # noqa: E402
+from device_agent.schema import Schema  # noqa: E402
+from device_agent.wordpiece import WordPieceTokenizer  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "models.json"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def time_convert_cli(model_dir: Path, out: Path) -> dict:
+    """Wall time of the whole `squeezehome convert` (load, calibrate, quantize, audit, TFLM, parity)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "converter.cli", "convert", str(model_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "exit_code": proc.returncode,
+        "last_lines": [line for line in proc.stdout.splitlines() if line.strip()][-8:]
+        + [line for line in proc.stderr.splitlines() if line.startswith("squeezehome:")],
+    }
+
+
+def accuracy(intent_logits, slot_logits, examples, encodings, intents, slot_tags) -> dict:
+    gold_intent = np.array(
+        [intents.index(e["intent"]) if e.get("intent") in intents else -1 for e in examples]
+    )
+    gold_spans, pred_spans = [], []
+    tags = slot_tags
+    for k, (ex, enc) in enumerate(zip(examples, encodings, strict=True)):
+        positions = first_piece_positions(enc)
+        gold = gold_token_tags(ex, enc, tags)
+        gold_spans.append(bio_spans([tags[gold[p]] for p in positions]))
+        pred_spans.append(bio_spans([tags[t] for t in slot_logits[k].argmax(-1)[positions]]))
+    return {
+        "intent_accuracy": round(float((intent_logits.argmax(-1) == gold_intent).mean()), 4),
+        "slot_f1": round(span_f1(gold_spans, pred_spans), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model", type=Path, required=True, help="a model directory (squeezehome train --out)"
+    )
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--eval-limit", type=int, default=1000)
+    parser.add_argument("--skip-cli", action="store_true", help="do not time `squeezehome convert`")
+    args = parser.parse_args()
+
+    md = load_model_dir(args.model)
+    length = md.max_seq_length
+    examples = md.eval_examples[: args.eval_limit]
+    tokenizer = WordPieceTokenizer.from_file(md.vocab_path)
+    encodings = [tokenizer.encode(e["text"], max_length=length) for e in examples]
+    ids = np.stack([e.input_ids for e in encodings])
+    mask = np.stack([e.attention_mask for e in encodings])
+    schema = Schema.load(md.schema_path)
+    sample_ids, sample_mask = encodings[0].input_ids, encodings[0].attention_mask
+    texts = [e["text"] for e in examples[:200]]
+
+    report: dict = {
+        "suite": "models",
+        "model_dir": str(args.model),
+        "sequence_length": length,
+        "variants": [],
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="squeezehome-model-bench-"))
+    if not args.skip_cli:
+        print("timing `squeezehome convert` ...", flush=True)
+        report["convert_cli"] = time_convert_cli(args.model, tmp / "cli.tflite")
+        print(
+            f"  {report['convert_cli']['seconds']} s, exit {report['convert_cli']['exit_code']}", flush=True
+        )
+
+    cal = calibration_inputs(md.calibration_texts, md.vocab_path, length)
+    files = {}
+    t0 = time.perf_counter()
+    files["int8 TFLite (XNNPACK-friendly rewrites)"] = convert_int8(md.model, cal, length, "linux").content
+    convert_s = time.perf_counter() - t0
+    files["int8 TFLite (plain converter output)"] = convert_int8(
+        md.model, cal, length, "linux", xnnpack_rewrites=False
+    ).content
+    files["float32 TFLite"] = convert_float32(md.model, length)
+
+    # --- float Keras ---
+    keras_model = md.model
+
+    def keras_batch(i, m):
+        out = keras_model({"input_ids": i, "attention_mask": m}, training=False)
+        return {k: np.asarray(out[k]) for k in ("intent_logits", "slot_logits")}
+
+    variants = [("float Keras", None, keras_batch)]
+    for name, content in files.items():
+        path = tmp / (name.split()[0] + str(len(variants)) + ".tflite")
+        path.write_bytes(content)
+        model = TFLiteModel(path, num_threads=1)
+
+        def run_batch(i, m, model=model):
+            outs = [model.run(i[k], m[k]) for k in range(len(i))]
+            return {key: np.concatenate([o[key] for o in outs]) for key in ("intent_logits", "slot_logits")}
+
+        variants.append((name, (path, model, content), run_batch))
+
+    reference = None
+    for name, tflite, run_batch in variants:
+        print(f"measuring {name} ...", flush=True)
+        row: dict = {"variant": name}
+        if tflite is None:
+            row["size_mb"] = round(sum(int(np.prod(w.shape)) * 4 for w in keras_model.weights) / 1e6, 2)
+            row["size_note"] = "float32 weights (model.keras file: %.2f MB)" % (
+                md.model_path.stat().st_size / 1e6
+            )
+            one = {"input_ids": sample_ids[None], "attention_mask": sample_mask[None]}
+            row["invoke"] = percentiles(
+                lambda one=one: keras_model(one, training=False), runs=min(args.runs, 100)
+            )
+            row["invoke_note"] = "eager model(...) call, batch 1"
+            outs = [keras_batch(ids[s : s + 128], mask[s : s + 128]) for s in range(0, len(ids), 128)]
+            intent = np.concatenate([o["intent_logits"] for o in outs])
+            slots = np.concatenate([o["slot_logits"] for o in outs])
+        else:
+            path, model, content = tflite
+            row["size_mb"] = round(len(content) / 1e6, 3)
+            row["invoke"] = percentiles(
+                invoke_timer(model, sample_ids, sample_mask), runs=args.runs, warmup=20
+            )
+            row["run"] = percentiles(lambda m=model: m.run(sample_ids, sample_mask), runs=args.runs, warmup=5)
+            partitions, outside = xnnpack_placement(content)
+            row["xnnpack_partitions"], row["ops_outside_xnnpack"] = partitions, outside
+            out = run_batch(ids, mask)
+            intent, slots = out["intent_logits"], out["slot_logits"]
+        recognizer = Recognizer(run_batch, tokenizer, schema, md.intents, length, md.intent_threshold)
+        cycle = iter(range(10**9))
+        row["recognize"] = percentiles(
+            lambda r=recognizer, c=cycle: r.recognize(texts[next(c) % len(texts)]),
+            runs=min(args.runs, 100 if tflite is None else args.runs),
+        )
+        row["accuracy"] = accuracy(intent, slots, examples, encodings, md.intents, md.slot_tags)
+        if reference is None:
+            reference = (intent.argmax(-1), slots.argmax(-1))
+        else:
+            row["intent_agreement_with_keras"] = round(float((intent.argmax(-1) == reference[0]).mean()), 4)
+            attended = mask.astype(bool)
+            row["slot_tag_agreement_with_keras"] = round(
+                float((slots.argmax(-1) == reference[1])[attended].mean()), 4
+            )
+        report["variants"].append(row)
+        print(
+            f"  size {row['size_mb']} MB  invoke p50 {row['invoke']['p50_ms']} ms p99 {row['invoke']['p99_ms']} ms  "
+            f"recognize p50 {row['recognize']['p50_ms']} ms  {row['accuracy']}",
+            flush=True,
+        )
+    sizes = {r["variant"]: r["size_mb"] for r in report["variants"]}
+    report["int8_size_fraction_of_float32"] = round(
+        sizes["int8 TFLite (XNNPACK-friendly rewrites)"] / sizes["float32 TFLite"], 3
+    )
+    report["int8_convert_seconds_in_process"] = round(convert_s, 1)
+    report.update(
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        machine=machine(),
+        eval_examples=len(examples),
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
