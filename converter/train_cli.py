@@ -41,15 +41,15 @@ def _check(config) -> None:
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("model"), show_default=True
 )
-@click.option("--epochs", type=int, default=None, help="Student epochs [10; tiny 1].")
+@click.option("--epochs", type=int, default=None, help="Student epochs [6; tiny 1].")
 @click.option("--seed", type=int, default=1126, show_default=True)
 @click.option(
     "--teacher/--no-teacher", default=True, show_default=True, help="Distil from a fine-tuned MiniLM."
 )
 @click.option(
-    "--teacher-layers", type=int, default=None, help="MiniLM layers kept for the teacher [6; tiny 1]."
+    "--teacher-layers", type=int, default=None, help="MiniLM layers kept for the teacher [3 of 6; tiny 1]."
 )
-@click.option("--teacher-epochs", type=int, default=None, help="Teacher fine-tuning epochs [3; tiny 1].")
+@click.option("--teacher-epochs", type=int, default=None, help="Teacher fine-tuning epochs [2; tiny 1].")
 @click.option("--trim-vocab/--no-trim-vocab", default=True, show_default=True)
 @click.option(
     "--vocab-size", type=int, default=None, help="Fill a trimmed vocabulary up to this size [8000]."

@@ -33,7 +33,7 @@ class TrainConfig:
 
     seed: int = 1126
     max_length: int = 32
-    epochs: int = 10
+    epochs: int = 6
     batch_size: int = 32
     learning_rate: float = 1e-3
     weight_decay: float = 0.01
@@ -52,9 +52,9 @@ class TrainConfig:
     vocab_size: int = 8000  # fill a trimmed vocabulary up to this many pieces (0 = only what is needed)
     # teacher and distillation
     teacher: bool = True
-    teacher_layers: int = 6
-    teacher_epochs: int = 3
-    teacher_learning_rate: float = 1e-4
+    teacher_layers: int = 3
+    teacher_epochs: int = 2
+    teacher_learning_rate: float = 2e-4
     alpha: float = 0.5
     temperature: float = 2.0
     # data
