@@ -1,7 +1,8 @@
 """The default model side by side: float Keras vs float32 TFLite vs int8 TFLite (with and without the
 XNNPACK-friendly rewrites) — size, invoke p50/p99 (batch 1, one thread, LiteRT default resolver = XNNPACK),
 recognize() end to end (tokenize + invoke + decode) p50/p99, accuracy on the evaluation set, XNNPACK
-delegate partitions, and the wall time of `squeezehome convert` on the model.
+delegate partitions, and the wall time of `squeezehome convert` on the model. Variants are timed
+round-robin (``--rounds``) so that load from other processes hits all of them alike.
 
 Writes ``bench/results/models.json`` and prints a table.
 
@@ -24,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from latency import invoke_timer, machine, percentiles  # noqa: E402
+from latency import invoke_timer, machine  # noqa: E402
 
 from converter.int8_converter import calibration_inputs, convert_float32, convert_int8  # noqa: E402
 from converter.model_dir import load_model_dir  # noqa: E402
@@ -73,12 +74,36 @@ def accuracy(intent_logits, slot_logits, examples, encodings, intents, slot_tags
     }
 
 
+def interleaved(fns: dict, rounds: int, runs: int) -> dict[str, dict]:
+    """p50/p99 of each callable, measured round-robin so machine load hits every variant alike."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        for _ in range(3):
+            fn()
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                fn()
+                samples[name].append((time.perf_counter() - t0) * 1e3)
+    out = {}
+    for name, ms in samples.items():
+        arr = np.array(ms)
+        out[name] = {
+            "p50_ms": round(float(np.percentile(arr, 50)), 4),
+            "p99_ms": round(float(np.percentile(arr, 99)), 4),
+            "runs": len(arr),
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--model", type=Path, required=True, help="a model directory (squeezehome train --out)"
     )
-    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=400, help="invokes per variant (spread over --rounds)")
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--eval-limit", type=int, default=1000)
     parser.add_argument("--skip-cli", action="store_true", help="do not time `squeezehome convert`")
     args = parser.parse_args()
@@ -121,8 +146,16 @@ def main() -> None:
     # --- float Keras ---
     keras_model = md.model
 
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None, length], tf.int32)
+    keras_fn = tf.function(
+        lambda i, m: keras_model({"input_ids": i, "attention_mask": m}, training=False),
+        input_signature=[spec, spec],
+    )
+
     def keras_batch(i, m):
-        out = keras_model({"input_ids": i, "attention_mask": m}, training=False)
+        out = keras_fn(tf.constant(i, tf.int32), tf.constant(m, tf.int32))
         return {k: np.asarray(out[k]) for k in ("intent_logits", "slot_logits")}
 
     variants = [("float Keras", None, keras_batch)]
@@ -138,8 +171,10 @@ def main() -> None:
         variants.append((name, (path, model, content), run_batch))
 
     reference = None
+    timers: dict = {}
+    recognizers: dict = {}
     for name, tflite, run_batch in variants:
-        print(f"measuring {name} ...", flush=True)
+        print(f"accuracy of {name} ...", flush=True)
         row: dict = {"variant": name}
         if tflite is None:
             row["size_mb"] = round(sum(int(np.prod(w.shape)) * 4 for w in keras_model.weights) / 1e6, 2)
@@ -147,30 +182,22 @@ def main() -> None:
                 md.model_path.stat().st_size / 1e6
             )
             one = {"input_ids": sample_ids[None], "attention_mask": sample_mask[None]}
-            row["invoke"] = percentiles(
-                lambda one=one: keras_model(one, training=False), runs=min(args.runs, 100)
-            )
-            row["invoke_note"] = "eager model(...) call, batch 1"
+            timers[name] = lambda one=one: keras_batch(one["input_ids"], one["attention_mask"])
+            row["invoke_note"] = "tf.function over the Keras model, batch 1, TensorFlow's own threading"
             outs = [keras_batch(ids[s : s + 128], mask[s : s + 128]) for s in range(0, len(ids), 128)]
             intent = np.concatenate([o["intent_logits"] for o in outs])
             slots = np.concatenate([o["slot_logits"] for o in outs])
         else:
             path, model, content = tflite
             row["size_mb"] = round(len(content) / 1e6, 3)
-            row["invoke"] = percentiles(
-                invoke_timer(model, sample_ids, sample_mask), runs=args.runs, warmup=20
-            )
-            row["run"] = percentiles(lambda m=model: m.run(sample_ids, sample_mask), runs=args.runs, warmup=5)
+            timers[name] = invoke_timer(model, sample_ids, sample_mask)
             partitions, outside = xnnpack_placement(content)
             row["xnnpack_partitions"], row["ops_outside_xnnpack"] = partitions, outside
             out = run_batch(ids, mask)
             intent, slots = out["intent_logits"], out["slot_logits"]
         recognizer = Recognizer(run_batch, tokenizer, schema, md.intents, length, md.intent_threshold)
         cycle = iter(range(10**9))
-        row["recognize"] = percentiles(
-            lambda r=recognizer, c=cycle: r.recognize(texts[next(c) % len(texts)]),
-            runs=min(args.runs, 100 if tflite is None else args.runs),
-        )
+        recognizers[name] = lambda r=recognizer, c=cycle: r.recognize(texts[next(c) % len(texts)])
         row["accuracy"] = accuracy(intent, slots, examples, encodings, md.intents, md.slot_tags)
         if reference is None:
             reference = (intent.argmax(-1), slots.argmax(-1))
@@ -181,9 +208,15 @@ def main() -> None:
                 float((slots.argmax(-1) == reference[1])[attended].mean()), 4
             )
         report["variants"].append(row)
+    print("timing (variants interleaved) ...", flush=True)
+    invoke = interleaved(timers, args.rounds, args.runs // args.rounds)
+    recognize = interleaved(recognizers, args.rounds, max(args.runs // args.rounds // 2, 10))
+    for row in report["variants"]:
+        row["invoke"], row["recognize"] = invoke[row["variant"]], recognize[row["variant"]]
         print(
-            f"  size {row['size_mb']} MB  invoke p50 {row['invoke']['p50_ms']} ms p99 {row['invoke']['p99_ms']} ms  "
-            f"recognize p50 {row['recognize']['p50_ms']} ms  {row['accuracy']}",
+            f"{row['variant']:42} {row['size_mb']:7.2f} MB  invoke p50 {row['invoke']['p50_ms']:.3f} ms "
+            f"p99 {row['invoke']['p99_ms']:.3f} ms  recognize p50 {row['recognize']['p50_ms']:.3f} ms "
+            f"p99 {row['recognize']['p99_ms']:.3f} ms  {row['accuracy']}",
             flush=True,
         )
     sizes = {r["variant"]: r["size_mb"] for r in report["variants"]}

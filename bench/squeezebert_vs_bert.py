@@ -2,10 +2,12 @@
 
 Random weights (latency and size do not depend on training), joint heads on top (32 intents, 41 tags, as
 the product uses), sequence lengths 32 and 128, float32 and int8 TFLite, LiteRT default resolver (XNNPACK),
-batch 1, one thread. Writes ``bench/results/squeezebert_vs_bert.json`` and prints a table; results are
-written after every measured model, so an interrupted run keeps what it measured.
+batch 1, one thread, all models measured round-robin. Writes ``bench/results/squeezebert_vs_bert.json``
+and prints a table.
 
-    python bench/squeezebert_vs_bert.py [--lengths 32 128] [--dtypes float32 int8] [--runs 30]
+    python bench/squeezebert_vs_bert.py [--lengths 32 128] [--dtypes float32 int8] [--rounds 5 --runs 6]
+
+Converted models are cached (``--cache``), so a re-run on a quieter machine only re-measures.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from latency import invoke_timer, machine, percentiles  # noqa: E402
+from latency import invoke_timer, machine  # noqa: E402
 
 from converter.int8_converter import convert_float32, convert_int8  # noqa: E402
 from converter.joint_model import build_joint_model  # noqa: E402
@@ -73,30 +75,51 @@ def sample_inputs(length: int, n: int, seed: int = 0) -> list[tuple[np.ndarray, 
     return out
 
 
-def measure(arch: str, model: keras.Model, length: int, dtype: str, runs: int, calibration: int) -> dict:
+def convert(arch: str, model: keras.Model, length: int, dtype: str, calibration: int, cache: Path) -> dict:
+    """Convert once (cached on disk); returns the row without latency."""
+    path = cache / f"{arch.split()[0]}-L{length}-{dtype}.tflite"
     t0 = time.perf_counter()
-    if dtype == "int8":
-        content = convert_int8(model, sample_inputs(length, calibration, seed=1), length, "linux").content
-    else:
-        content = convert_float32(model, length)
+    if not path.is_file():
+        if dtype == "int8":
+            content = convert_int8(model, sample_inputs(length, calibration, seed=1), length, "linux").content
+        else:
+            content = convert_float32(model, length)
+        path.write_bytes(content)
     convert_s = time.perf_counter() - t0
-    with tempfile.NamedTemporaryFile(suffix=".tflite") as f:
-        f.write(content)
-        f.flush()
-        tflite = TFLiteModel(f.name, num_threads=1)
-        ids, mask = sample_inputs(length, 1, seed=2)[0]
-        latency = percentiles(invoke_timer(tflite, ids, mask), runs=runs, warmup=3, budget_s=60)
-        partitions, outside = xnnpack_placement(content)
+    partitions, outside = xnnpack_placement(path.read_bytes())
     return {
         "arch": arch,
         "sequence_length": length,
         "dtype": dtype,
-        "size_mb": round(len(content) / 1e6, 2),
+        "file": str(path),
+        "size_mb": round(path.stat().st_size / 1e6, 2),
         "convert_s": round(convert_s, 1),
-        "invoke": latency,
         "xnnpack_partitions": partitions,
         "ops_outside_xnnpack": outside,
     }
+
+
+def measure_interleaved(rows: list[dict], rounds: int, runs_per_round: int) -> None:
+    """Invoke latency, models measured round-robin so a busy machine slows all of them alike."""
+    models = {r["file"]: TFLiteModel(r["file"], num_threads=1) for r in rows}
+    samples: dict[str, list[float]] = {r["file"]: [] for r in rows}
+    for _ in range(rounds):
+        for r in rows:
+            ids, mask = sample_inputs(r["sequence_length"], 1, seed=2)[0]
+            invoke = invoke_timer(models[r["file"]], ids, mask)
+            invoke()
+            for _ in range(runs_per_round):
+                t0 = time.perf_counter()
+                invoke()
+                samples[r["file"]].append((time.perf_counter() - t0) * 1e3)
+    for r in rows:
+        ms = np.array(samples[r["file"]])
+        r["invoke"] = {
+            "p50_ms": round(float(np.percentile(ms, 50)), 3),
+            "p99_ms": round(float(np.percentile(ms, 99)), 3),
+            "min_ms": round(float(ms.min()), 3),
+            "runs": len(ms),
+        }
 
 
 def main() -> None:
@@ -104,39 +127,50 @@ def main() -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[32, 128])
     parser.add_argument("--dtypes", nargs="+", default=["float32", "int8"])
     parser.add_argument("--archs", nargs="+", default=list(ARCHS))
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=6, help="invokes per model per round")
     parser.add_argument("--calibration", type=int, default=8, help="calibration inputs for int8 (random ids)")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "squeezehome-bench-models"
+    )
     args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
 
     results: list[dict] = []
-    report = {
-        "suite": "squeezebert_vs_bert",
-        "created": None,
-        "machine": None,
-        "shape": SHAPE,
-        "results": results,
-    }
     for arch in args.archs:
         model = build(arch)
         params = int(sum(np.prod(w.shape) for w in model.weights))
         for length in args.lengths:
             for dtype in args.dtypes:
-                row = measure(arch, model, length, dtype, args.runs, args.calibration)
+                row = convert(arch, model, length, dtype, args.calibration, args.cache)
                 row["parameters"] = params
                 results.append(row)
                 print(
-                    f"{arch:22} L={length:<4} {dtype:8} {row['size_mb']:8.1f} MB  p50 {row['invoke']['p50_ms']:8.2f} ms  "
-                    f"p99 {row['invoke']['p99_ms']:8.2f} ms  partitions {row['xnnpack_partitions']:3d}  "
-                    f"(convert {row['convert_s']:.0f}s)",
+                    f"converted {arch} L={length} {dtype}: {row['size_mb']} MB in {row['convert_s']}s",
                     flush=True,
                 )
-                report.update(created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), machine=machine())
-                report["ratios"] = ratios(results)
-                RESULTS.parent.mkdir(parents=True, exist_ok=True)
-                RESULTS.write_text(json.dumps(report, indent=2) + "\n")
         del model
         keras.backend.clear_session()
         gc.collect()
+    measure_interleaved(results, args.rounds, args.runs)
+    for row in results:
+        print(
+            f"{row['arch']:22} L={row['sequence_length']:<4} {row['dtype']:8} {row['size_mb']:8.1f} MB  "
+            f"p50 {row['invoke']['p50_ms']:8.2f} ms  p99 {row['invoke']['p99_ms']:8.2f} ms  "
+            f"partitions {row['xnnpack_partitions']:3d}"
+        )
+    report = {
+        "suite": "squeezebert_vs_bert",
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "method": f"LiteRT default resolver (XNNPACK), 1 thread, batch 1; {args.rounds} rounds x {args.runs} "
+        "invokes per model, models interleaved; random weights; int8 with the XNNPACK-friendly rewrites",
+        "shape": SHAPE,
+        "results": results,
+        "ratios": ratios(results),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     for key, value in report["ratios"].items():
         print(f"{key}: {value}")
 

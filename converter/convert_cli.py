@@ -13,6 +13,7 @@ import click
 from device_agent.errors import UserError
 
 DEFAULT_CALIBRATION_LIMIT = 300
+TFLM_PARITY_EXAMPLES = 300  # TFLite Micro runs reference kernels: bound the check's time
 
 
 @dataclass
@@ -219,12 +220,12 @@ def convert(
         say("no evaluation data (eval.jsonl / --eval): parity not measured")
         summary["parity"] = None
     if target == "mcu":
-        from converter.int8_converter import calibration_inputs as tokenize
-
-        rows = examples or [{"text": t} for t in texts[:50]]
+        rows = (examples or [{"text": t} for t in texts])[:TFLM_PARITY_EXAMPLES]
         say(f"TFLite Micro vs LiteRT reference kernels on {len(rows)} inputs")
         micro = tflm_parity(
-            candidate, tokenize([r["text"] for r in rows], source.vocab_path, length, None), arena_size
+            candidate,
+            calibration_inputs([r["text"] for r in rows], source.vocab_path, length, None),
+            arena_size,
         )
         click.echo(micro.format())
         summary["tflm_parity"] = micro.to_dict()
