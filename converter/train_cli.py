@@ -20,6 +20,8 @@ def _check(config) -> None:
     for g in config.groups:
         if config.hidden % g or (config.intermediate or 4 * config.hidden) % g:
             raise UserError(f"--hidden {config.hidden} must be divisible by the group count {g}")
+    if not 0.0 <= config.alpha <= 1.0 or config.temperature <= 0:
+        raise UserError("--alpha must be within 0..1 and --temperature above 0")
     if config.layers < 1:
         raise UserError("--layers must be at least 1")
     if config.teacher and not 1 <= config.teacher_layers <= 6:
@@ -50,6 +52,8 @@ def _check(config) -> None:
     "--teacher-layers", type=int, default=None, help="MiniLM layers kept for the teacher [3 of 6; tiny 1]."
 )
 @click.option("--teacher-epochs", type=int, default=None, help="Teacher fine-tuning epochs [2; tiny 1].")
+@click.option("--alpha", type=float, default=None, help="Weight of the teacher's soft targets, 0..1 [0.5].")
+@click.option("--temperature", type=float, default=None, help="Distillation temperature [2.0].")
 @click.option("--trim-vocab/--no-trim-vocab", default=True, show_default=True)
 @click.option(
     "--vocab-size", type=int, default=None, help="Fill a trimmed vocabulary up to this size [8000]."
@@ -69,7 +73,7 @@ def _check(config) -> None:
 @click.option("--learning-rate", type=float, default=None)
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
-def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, trim_vocab, vocab_size,
+def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
           embedding_init, layers, hidden, heads, max_length, limit_per_intent, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
@@ -83,6 +87,8 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, trim
         "epochs": epochs,
         "teacher_layers": teacher_layers,
         "teacher_epochs": teacher_epochs,
+        "alpha": alpha,
+        "temperature": temperature,
         "vocab_size": vocab_size,
         "layers": layers,
         "hidden": hidden,

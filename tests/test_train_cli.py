@@ -77,6 +77,7 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
         (["train", "--tiny", "--hidden", "30", "--heads", "4"], "multiple of --heads"),
         (["train", "--tiny", "--epochs", "0"], "--epochs"),
         (["train", "--tiny", "--teacher-layers", "9"], "--teacher-layers"),
+        (["train", "--tiny", "--alpha", "1.5"], "--alpha"),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
