@@ -27,7 +27,7 @@ from latency import machine, percentiles  # noqa: E402
 
 from converter.squeezebert.layers import SqueezeBertLayerNorm  # noqa: E402
 from converter.tflite_audit import xnnpack_placement  # noqa: E402
-from converter.tflite_rewrites import xnnpack_friendly  # noqa: E402
+from converter.xnnpack_rewrites import xnnpack_friendly  # noqa: E402
 from device_agent.interpreter import load_interpreter_module  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "int8_op_costs.json"

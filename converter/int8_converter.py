@@ -186,9 +186,10 @@ def convert_int8(
     """Rebuild → export → calibrate and convert → rewrite. The audit is the caller's next step.
 
     ``xnnpack_rewrites`` (default: on for ``target="linux"``) applies
-    :func:`converter.tflite_rewrites.xnnpack_friendly` so that more of the graph runs inside XNNPACK.
+    :func:`converter.xnnpack_rewrites.xnnpack_friendly` so that more of the graph runs inside XNNPACK.
     """
-    from converter.tflite_rewrites import rewrite_int8_graph, xnnpack_friendly
+    from converter.tflite_rewrites import rewrite_int8_graph
+    from converter.xnnpack_rewrites import xnnpack_friendly
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -175,7 +175,7 @@ def test_gold_tags_follow_word_ids():
 
 
 def test_xnnpack_rewrites_keep_layernorm_in_the_delegate_and_outputs_close(tmp_path):
-    from converter.tflite_rewrites import xnnpack_friendly
+    from converter.xnnpack_rewrites import xnnpack_friendly
 
     linux_report = json.loads(converted("linux")[1].read_text())
     assert any("SQUARED_DIFFERENCE" in r for r in linux_report["graph_rewrites"])
