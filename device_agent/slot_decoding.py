@@ -1,7 +1,7 @@
 """Slot decoding: word-level BIO tags → character spans → normalized values, plus inferred slots.
 
 The model predicts a BIO tag on the first word-piece of every word. :func:`decode_slots` reads those
-predictions, repairs ill-formed sequences (an ``I-x`` without ``B-x`` starts a span), cuts the span
+predictions with a constrained Viterbi pass (well-formed BIO, only the slots the intent carries), cuts the span
 out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
 
@@ -78,24 +78,22 @@ def decode_slots(
     allowed = set(schema.intent_slots(intent)) if intent in schema.intents else set(schema.slots)
 
     words = word_spans(encoding)
-    spans: list[tuple[str, int, int, float]] = []  # slot, first word, last word, confidence
-    current: list[Any] | None = None
-    for w, (token_index, _start, _end) in enumerate(words):
-        if token_index >= len(probs):
-            break
-        p = probs[token_index]
-        tag = tags[int(np.argmax(p))]
+    rows = [probs[t] for t, _s, _e in words if t < len(probs)]
+    words = words[: len(rows)]
+    path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed)
+    spans: list[list[Any]] = []  # slot, first word, last word, confidence
+    for w, tag_id in enumerate(path):
+        tag = tags[tag_id]
         if tag == "O":
-            current = None
             continue
         prefix, slot = tag.split("-", 1)
+        p = rows[w]
         slot_prob = float(p[tags.index(f"B-{slot}")] + p[tags.index(f"I-{slot}")])
-        if prefix == "I" and current is not None and current[0] == slot and current[2] == w - 1:
-            current[2] = w
-            current[3] = min(current[3], slot_prob)
+        if prefix == "I" and spans and spans[-1][0] == slot and spans[-1][2] == w - 1:
+            spans[-1][2] = w
+            spans[-1][3] = min(spans[-1][3], slot_prob)
         else:
-            current = [slot, w, w, slot_prob]
-            spans.append(current)  # type: ignore[arg-type]
+            spans.append([slot, w, w, slot_prob])
 
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
@@ -112,6 +110,39 @@ def decode_slots(
         text, intent, schema, exclude=[(s.start, s.end) for s in out if s.slot in ("area", "floor")]
     )
     return out
+
+
+def viterbi_bio(probs: np.ndarray, tags: Sequence[str], allowed: set[str]) -> list[int]:
+    """The most probable well-formed BIO tag sequence (per word), using only the ``allowed`` slots.
+
+    ``I-x`` may only follow ``B-x`` or ``I-x``; tags of slots the intent cannot carry are excluded. A
+    span's boundaries are thus decided jointly ("tv room" as one area rather than "room" alone).
+    """
+    n, k = probs.shape
+    if n == 0:
+        return []
+    logp = np.log(np.clip(probs, 1e-9, 1.0))
+    banned = np.array([t != "O" and t.split("-", 1)[1] not in allowed for t in tags])
+    logp[:, banned] = -1e9
+    is_inside = np.array([t.startswith("I-") for t in tags])
+    # trans[a, b]: may tag b follow tag a?
+    trans = np.zeros((k, k), dtype=np.float32)
+    for b, tb in enumerate(tags):
+        if tb.startswith("I-"):
+            slot = tb[2:]
+            for a, ta in enumerate(tags):
+                if ta not in (f"B-{slot}", f"I-{slot}"):
+                    trans[a, b] = -1e9
+    score = logp[0] + np.where(is_inside, -1e9, 0.0)
+    back = np.zeros((n, k), dtype=np.int64)
+    for i in range(1, n):
+        cand = score[:, None] + trans
+        back[i] = cand.argmax(0)
+        score = cand.max(0) + logp[i]
+    path = [int(score.argmax())]
+    for i in range(n - 1, 0, -1):
+        path.append(int(back[i, path[-1]]))
+    return path[::-1]
 
 
 def word_spans(encoding: Any) -> list[tuple[int, int, int]]:

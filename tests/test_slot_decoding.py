@@ -92,6 +92,30 @@ def test_ill_formed_bio_is_repaired(schema, tok):
     assert ("area", "living room") in [(s.slot, s.value) for s in slots]
 
 
+def test_span_boundaries_are_decided_jointly(schema, tok):
+    """Constrained Viterbi: a confident I-area on "room" pulls an uncertain "living" into the span."""
+    text = "turn on the living room light"
+    enc = tok.encode(text, max_length=10)
+    probs = one_hot(schema, ["O", "O", "O", "O", "O", "I-area", "O"], 10, fill=0.001)
+    probs[4, schema.tag_id("O")] = 0.5  # "living": O slightly ahead of B-area
+    probs[4, schema.tag_id("B-area")] = 0.45
+    probs[5, schema.tag_id("I-area")] = 0.95
+    probs[5, schema.tag_id("B-area")] = 0.04
+    slots = decode_slots(text, enc, probs, schema, "HassTurnOn")
+    assert ("area", "living room") in [(s.slot, s.value) for s in slots]
+
+
+def test_disallowed_slots_give_way_to_the_best_allowed_tag(schema, tok):
+    text = "set the kitchen light to thirty percent"
+    enc = tok.encode(text, max_length=12)
+    probs = one_hot(schema, ["O"] * 9, 12, fill=0.001)
+    probs[6, schema.tag_id("B-volume_level")] = 0.6  # HassLightSet cannot carry volume_level
+    probs[6, schema.tag_id("B-brightness")] = 0.39
+    probs[6, schema.tag_id("O")] = 0.0
+    slots = decode_slots(text, enc, probs, schema, "HassLightSet")
+    assert ("brightness", 30) in [(s.slot, s.value) for s in slots]
+
+
 def test_slots_the_intent_cannot_carry_are_dropped(schema, tok):
     text = "set kitchen to thirty percent"
     enc = tok.encode(text, max_length=10)
