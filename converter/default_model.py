@@ -168,5 +168,21 @@ def main(out: Path, work: Path, results: Path, no_teacher: bool, epochs: int | N
     click.echo(f"wrote {out} ({summary['model']['int8_bytes'] / 1e6:.2f} MB model) and {results}")
 
 
+def run(argv: list[str] | None = None) -> None:
+    """Entry point with the CLI's error handling: a user-caused problem is one line and exit code 2."""
+    import sys
+
+    from device_agent.errors import UserError
+
+    try:
+        main.main(args=argv, prog_name="python -m converter.default_model", standalone_mode=False)
+    except UserError as exc:
+        click.echo(f"squeezehome: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
 if __name__ == "__main__":
-    main()
+    run()
