@@ -13,7 +13,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +79,36 @@ def _check_tflite_runtime_numpy() -> None:
         raise ImportError("tflite_runtime needs numpy < 2")
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Hold back the runtime's native log lines ("INFO: Created TensorFlow Lite XNNPACK delegate…").
+
+    They are written to file descriptor 2 by C++ code; they are replayed if loading fails, so no diagnostic
+    is lost.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), fd)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+            if failed:
+                capture.seek(0)
+                sys.stderr.write(capture.read().decode(errors="replace"))
+
+
 @dataclass(frozen=True)
 class TensorInfo:
     """One signature input or output: its tensor index, shape, dtype and (per-tensor) quantization."""
@@ -127,10 +162,11 @@ class TFLiteModel:
         self.op_resolver = op_resolver
         resolver = getattr(module.OpResolverType, _RESOLVER_ENUM[op_resolver])
         try:
-            self._interpreter = module.Interpreter(
-                model_content=content, num_threads=num_threads, experimental_op_resolver_type=resolver
-            )
-            self._interpreter.allocate_tensors()
+            with _quiet_native_stderr():
+                self._interpreter = module.Interpreter(
+                    model_content=content, num_threads=num_threads, experimental_op_resolver_type=resolver
+                )
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise UserError(f"{self.path} cannot be loaded as a TFLite model: {exc}") from exc
         self.inputs, self.outputs = self._read_signature()
