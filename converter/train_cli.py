@@ -26,7 +26,7 @@ def _check(config) -> None:
         raise UserError("--layers must be at least 1")
     if config.teacher and not 1 <= config.teacher_layers <= 6:
         raise UserError("--teacher-layers must be between 1 and 6 (MiniLM has 6)")
-    if config.embedding_init and config.hidden > 384:
+    if config.embedding_init and (config.embedding_dim or config.hidden) > 384:
         raise UserError(
             "--hidden above 384 cannot take MiniLM's 384-wide embeddings; use --no-embedding-init"
         )
@@ -64,6 +64,12 @@ def _check(config) -> None:
     show_default=True,
     help="Student embeddings from MiniLM.",
 )
+@click.option(
+    "--embedding-dim",
+    type=int,
+    default=None,
+    help="Factorized embedding width, projected to --hidden [= hidden].",
+)
 @click.option("--layers", type=int, default=None, help="Student layers [4].")
 @click.option("--hidden", type=int, default=None, help="Student width [256].")
 @click.option("--heads", type=int, default=None, help="Attention heads [4].")
@@ -74,7 +80,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, layers, hidden, heads, max_length, limit_per_intent, batch_size, learning_rate,
+          embedding_init, embedding_dim, layers, hidden, heads, max_length, limit_per_intent, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -91,6 +97,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         "temperature": temperature,
         "vocab_size": vocab_size,
         "layers": layers,
+        "embedding_dim": embedding_dim,
         "hidden": hidden,
         "heads": heads,
         "limit_per_intent": limit_per_intent,

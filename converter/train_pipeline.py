@@ -95,7 +95,8 @@ def build_student(
 
     backbone = SqueezeBertBackbone(**config.student_kwargs(vocabulary_size), name="squeezebert_student")
     if minilm is not None:
-        apply_embedding_init(backbone, minilm_embedding_init(minilm, config.hidden, config.max_length, trim))
+        width = config.embedding_dim or config.hidden
+        apply_embedding_init(backbone, minilm_embedding_init(minilm, width, config.max_length, trim))
     student = build_joint_model(backbone, n_intents, n_tags, dropout=config.dropout)
     twin_backbone = dense_twin(backbone)
     twin = build_joint_model(twin_backbone, n_intents, n_tags, dropout=config.dropout)

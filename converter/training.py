@@ -47,6 +47,7 @@ class TrainConfig:
     groups: tuple[int, int, int, int, int, int] = (4, 4, 4, 1, 4, 4)
     activation: str = "gelu"
     embedding_init: bool = True  # student embeddings from MiniLM
+    embedding_dim: int | None = None  # factorized embeddings (projected to hidden); None = hidden
     # vocabulary
     trim_vocab: bool = True
     vocab_size: int = 8000  # fill a trimmed vocabulary up to this many pieces (0 = only what is needed)
@@ -106,6 +107,7 @@ class TrainConfig:
             dropout=self.dropout,
             attention_dropout=self.dropout,
             attention_mask_value=-20.0,
+            embedding_dim=self.embedding_dim,
         )
 
     def to_dict(self) -> dict[str, Any]:

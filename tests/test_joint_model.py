@@ -199,3 +199,24 @@ def test_embedding_init_projects_minilm_tables(minilm):
     np.testing.assert_array_equal(student.get_layer("embeddings_word").get_weights()[0], narrow["word"])
     with pytest.raises(ValueError):
         minilm_embedding_init(minilm, 512, 32)
+
+
+def test_student_with_factorized_embeddings_takes_minilm_tables(minilm):
+    from converter.train_pipeline import build_student
+    from converter.training import TrainConfig
+    from converter.vocab_trimming import VocabTrim
+
+    rows = np.arange(0, 30522, 100)
+    trim = VocabTrim([str(i) for i in rows], rows)
+    config = TrainConfig.tiny_config(embedding_dim=16, hidden=32)
+    student, twin = build_student(config, len(rows), 5, 7, minilm, trim)
+    assert student.backbone.embedding_dim == 16
+    assert student.backbone.get_layer("embeddings_word").get_weights()[0].shape == (len(rows), 16)
+    assert twin.backbone.get_layer("embeddings_projection") is not None
+    x = _inputs()
+    x["input_ids"] = x["input_ids"] % len(rows)
+    np.testing.assert_allclose(
+        np.asarray(student(x, training=False)["slot_logits"]),
+        np.asarray(twin(x, training=False)["slot_logits"]),
+        atol=1e-5,
+    )
