@@ -4,6 +4,8 @@ The model predicts a BIO tag on the first word-piece of every word. :func:`decod
 predictions with a constrained Viterbi pass (well-formed BIO, only the slots the intent carries), cuts the span
 out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
+Schema conventions are enforced on the spans: a duration slot follows its unit word, adjacent pieces of
+one text slot are joined, and a bare generic device word is never a ``name``.
 
 Example:
     >>> schema = Schema.load()
@@ -95,21 +97,65 @@ def decode_slots(
         else:
             spans.append([slot, w, w, slot_prob])
 
+    spans = _merge_adjacent_text_spans(spans, schema)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
+        start, end = words[first][1], words[last][2]
+        if slot in DURATION_SLOTS:
+            slot = _duration_slot_by_unit(text, start, end, slot, allowed)
         if slot not in allowed or conf < min_confidence:
             continue
-        start, end = words[first][1], words[last][2]
         raw = text[start:end]
         spec = schema.slot(slot)
         value = normalize_value(spec.kind, raw, slot, spec.values)
-        if value is None:
+        if value is None or (slot == "name" and _is_generic_device_word(value, schema)):
             continue
         out.append(SlotValue(slot, raw, value, spec.kind, start, end, round(conf, 4)))
     out += infer_slots(
         text, intent, schema, exclude=[(s.start, s.end) for s in out if s.slot in ("area", "floor")]
     )
     return out
+
+
+DURATION_SLOTS = ("hours", "minutes", "seconds")
+_UNIT_WORDS = {
+    "hours": ("hour", "hours", "hr", "hrs", "h"),
+    "minutes": ("minute", "minutes", "min", "mins", "m"),
+    "seconds": ("second", "seconds", "sec", "secs", "s"),
+}
+_TEXT_SLOTS_MERGED = ("name", "area", "floor", "item", "search_query", "coffee_type")
+
+
+def _duration_slot_by_unit(text: str, start: int, end: int, slot: str, allowed: set[str]) -> str:
+    """The duration slot named by the unit word inside or right after the span ("ten minutes" → minutes)."""
+    words = [w for w, _s, _e in _tokens(text[start:])][:8]
+    span_words = len(_tokens(text[start:end]))
+    for word in words[: span_words + 1]:
+        for unit, names in _UNIT_WORDS.items():
+            if word in names and unit in allowed:
+                return unit
+    return slot
+
+
+def _merge_adjacent_text_spans(spans: list[list[Any]], schema: Schema) -> list[list[Any]]:
+    """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper")."""
+    merged: list[list[Any]] = []
+    for span in spans:
+        prev = merged[-1] if merged else None
+        if prev and prev[0] == span[0] and span[0] in _TEXT_SLOTS_MERGED and prev[2] == span[1] - 1:
+            prev[2] = span[2]
+            prev[3] = min(prev[3], span[3])
+        else:
+            merged.append(list(span))
+    return merged
+
+
+def _is_generic_device_word(value: Any, schema: Schema) -> bool:
+    """A bare generic device word ("lights", "the tv", "blinds") is a domain, never a device's own name."""
+    words = schema.inference.get("domain_words", {})
+    generic = {w for ws in words.values() for w in ws}
+    generic |= {w for ws in schema.inference.get("device_class_words", {}).values() for w in ws}
+    return str(value).lower() in generic
 
 
 def viterbi_bio(probs: np.ndarray, tags: Sequence[str], allowed: set[str]) -> list[int]:

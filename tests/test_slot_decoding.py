@@ -76,12 +76,51 @@ def test_spans_come_from_the_original_text(schema, tok):
 
 
 def test_continuation_pieces_are_ignored(schema, tok):
-    text = "turn on the lamps"
+    text = "turn on the desk lamps"
     enc = tok.encode(text, max_length=10)
     # the tag on "##s" (a continuation piece) must not start a new span
-    tags = ["O", "O", "O", "O", "B-name", "B-area"]
+    tags = ["O", "O", "O", "O", "B-name", "I-name", "B-area"]
     slots = decode_slots(text, enc, one_hot(schema, tags, 10), schema, "HassTurnOn")
-    assert [(s.slot, s.raw_value) for s in slots if s.slot != "domain"] == [("name", "lamps")]
+    assert [(s.slot, s.raw_value) for s in slots if s.slot != "domain"] == [("name", "desk lamps")]
+
+
+def test_schema_conventions_on_spans(schema, tok):
+    # a bare generic device word is a domain, not a name
+    text = "turn on the lamps"
+    enc = tok.encode(text, max_length=10)
+    slots = decode_slots(text, enc, one_hot(schema, ["O", "O", "O", "O", "B-name"], 10), schema, "HassTurnOn")
+    assert [(s.slot, s.value) for s in slots] == [("domain", "light")]
+    # back-to-back pieces of one text slot are one span
+    text = "turn on the desk lamp"
+    enc = tok.encode(text, max_length=10)
+    tags = ["O", "O", "O", "O", "B-name", "B-name"]
+    slots = decode_slots(text, enc, one_hot(schema, tags, 10), schema, "HassTurnOn")
+    assert ("name", "desk lamp") in [(s.slot, s.value) for s in slots]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("set a timer for ten minutes", ("minutes", 10)),
+        ("set a timer for 10 min", ("minutes", 10)),
+        ("set a two hour timer", ("hours", 2)),
+        ("set a timer for thirty seconds", ("seconds", 30)),
+    ],
+)
+def test_duration_slot_follows_its_unit(schema, bert_tok, text, expected):
+    enc = bert_tok.encode(text, max_length=16)
+    number_word = next(i for i, w in enumerate(text.split()) if w in {"ten", "10", "two", "thirty"})
+    probs = np.full((16, len(schema.slot_tags)), 0.001, dtype=np.float32)
+    token_of_word = {}
+    for i, wid in enumerate(enc.word_ids):
+        if wid is not None and wid not in token_of_word:
+            token_of_word[wid] = i
+    for i in range(16):
+        probs[i, schema.tag_id("O")] = 1.0
+    probs[token_of_word[number_word], schema.tag_id("O")] = 0.0
+    probs[token_of_word[number_word], schema.tag_id("B-hours")] = 1.0  # the model picked the wrong slot
+    slots = decode_slots(text, enc, probs, schema, "HassStartTimer")
+    assert expected in [(s.slot, s.value) for s in slots]
 
 
 def test_ill_formed_bio_is_repaired(schema, tok):
