@@ -64,7 +64,9 @@ def evaluate_bundle(bundle: Path, model_dir: Path) -> dict[str, Any]:
     return {name: dev_metrics(recognizer, rows) for name, rows in by_set.items()}
 
 
-def package_model_dir(model_dir: Path, out: Path, work: Path, progress=print) -> dict[str, Any]:
+def package_model_dir(
+    model_dir: Path, out: Path, work: Path, progress=print, version: str = MODEL_VERSION
+) -> dict[str, Any]:
     """Convert a trained model directory to int8, bundle it with passing self-test sentences, evaluate it."""
     from device_agent.recognizer import Recognizer
     from firmware.bundle_builder import build_bundle
@@ -80,7 +82,7 @@ def package_model_dir(model_dir: Path, out: Path, work: Path, progress=print) ->
         schema=model_dir / "schema.json",
         labels={"intents": labels["intents"], "slot_tags": labels["slot_tags"]},
         name=MODEL_NAME,
-        version=MODEL_VERSION,
+        version=version,
         decoder={"intent_threshold": float(labels["intent_threshold"])},
     )
     staging = work / "bundle_check"
@@ -107,7 +109,9 @@ def package_model_dir(model_dir: Path, out: Path, work: Path, progress=print) ->
     }
 
 
-def build_default_bundle(out: Path, work: Path, config=None, progress=print) -> dict[str, Any]:
+def build_default_bundle(
+    out: Path, work: Path, config=None, progress=print, version: str = MODEL_VERSION
+) -> dict[str, Any]:
     """Train, convert, bundle and evaluate; returns the measured summary."""
     from converter.train_pipeline import train
 
@@ -118,9 +122,9 @@ def build_default_bundle(out: Path, work: Path, config=None, progress=print) -> 
         shutil.rmtree(model_dir)
     report = train(config, model_dir, progress=progress)
     train_seconds = time.perf_counter() - started
-    packaged = package_model_dir(model_dir, out, work, progress)
+    packaged = package_model_dir(model_dir, out, work, progress, version)
     return {
-        "model": {"name": MODEL_NAME, "version": MODEL_VERSION, "int8_bytes": packaged["int8_bytes"]},
+        "model": {"name": MODEL_NAME, "version": version, "int8_bytes": packaged["int8_bytes"]},
         "config": report["config"],
         "seconds": {
             "training": train_seconds,
@@ -148,7 +152,8 @@ def build_default_bundle(out: Path, work: Path, config=None, progress=print) -> 
 )
 @click.option("--no-teacher", is_flag=True, help="Skip distillation (quicker, usually less accurate).")
 @click.option("--epochs", type=int, default=None)
-def main(out: Path, work: Path, results: Path, no_teacher: bool, epochs: int | None) -> None:
+@click.option("--version", "version", default=MODEL_VERSION, show_default=True, help="Bundle version.")
+def main(out: Path, work: Path, results: Path, no_teacher: bool, epochs: int | None, version: str) -> None:
     """Reproduce the shipped default bundle."""
     from converter.training import configure_runtime
 
@@ -160,7 +165,9 @@ def main(out: Path, work: Path, results: Path, no_teacher: bool, epochs: int | N
     config = default_config(**overrides)
     configure_runtime(config.seed)
     work.mkdir(parents=True, exist_ok=True)
-    summary = build_default_bundle(out, work, config, progress=lambda s: click.echo(s, err=True))
+    summary = build_default_bundle(
+        out, work, config, progress=lambda s: click.echo(s, err=True), version=version
+    )
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     for name, m in summary["dev_int8"].items():

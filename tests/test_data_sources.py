@@ -7,7 +7,14 @@ import pytest
 from hassil.parse_expression import parse_sentence
 
 from converter.data import build_datasets
-from converter.data.augmentation import augment, stt_form, with_filler, with_politeness, with_typo
+from converter.data.augmentation import (
+    augment,
+    stt_form,
+    with_filler,
+    with_place_slip,
+    with_politeness,
+    with_typo,
+)
 from converter.data.custom_data import load_custom_data, parse_annotated
 from converter.data.example import Example, SlotSpan, read_examples, write_jsonl
 from converter.data.hassil_expansion import expand_ha_templates, map_intent
@@ -243,11 +250,16 @@ def test_augmentations_keep_spans_and_values():
     )
     rng = random.Random(0)
     outs = [stt_form(ex)] + [f(ex, rng) for f in (with_politeness, with_filler, with_typo) for _ in range(10)]
-    outs += [augment(ex, rng) for _ in range(30)]
     for out in outs:
         assert out.values == ex.values
         assert [out.text[s.start : s.end].lower() for s in out.slots] == ["living room", "fifty"]
     assert stt_form(ex).text == "turn the living room lights to fifty percent"
+    for out in [augment(ex, rng) for _ in range(30)]:  # a place slip ("livng room") is the typed value
+        assert out.values["brightness"] == 50
+        assert [out.text[s.start : s.end].lower() for s in out.slots] == [out.values["area"], "fifty"]
+    slipped = with_place_slip(ex, rng)
+    assert slipped.values["area"] == "livng room"
+    assert slipped.text[slipped.slots[0].start : slipped.slots[0].end].lower() == "livng room"
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,22 @@ SPEECH_SLIPS = {
     "thermostat": "thermastat", "vacuum": "vaccum", "coffee": "cofee", "curtains": "curtins",
     "weather": "wether", "timer": "timmer", "minutes": "mins", "seconds": "secs", "tomorrow": "tommorow",
     "switch": "swich", "living": "livin", "you": "u", "are": "r", "to": "2", "your": "ur",
+    "unpause": "un pause", "unmute": "un-mute", "what's": "whats", "it's": "its", "don't": "dont",
+}  # fmt: skip
+# More slips per word (chosen at random with the one above).
+EXTRA_SLIPS = {
+    "lights": ["lihgts", "ligths"], "off": ["of", "offf"], "on": ["onn"], "turn": ["trun", "tunr"],
+    "unmute": ["un mute", "unmut"], "unpause": ["un-pause", "unpase"], "living": ["livng", "liveing"],
+    "bedroom": ["bedrom", "bed room"], "kitchen": ["kichen", "kitchn"], "bathroom": ["bathrom", "bath room"],
+    "switch": ["swtich", "witch"], "set": ["sett", "st"], "timer": ["timre", "tmer"], "lamp": ["lmap", "lamb"],
+    "brighter": ["brigher", "britter"], "dim": ["dimm"], "thermostat": ["thermostate", "thermo"],
+    "close": ["clsoe", "cloze"], "open": ["opne", "oppen"], "music": ["musci", "muisc"],
+    "shopping": ["shoping", "shoppin"], "list": ["lsit", "lst"], "please": ["plz", "plase"],
+}  # fmt: skip
+# Slips inside a place name (area / floor spans): the value becomes the misspelt words, as typed.
+SLOT_SLIPS = {
+    "living": "livng", "bedroom": "bedrom", "kitchen": "kitchn", "bathroom": "bathrom", "hallway": "halway",
+    "upstairs": "upstars", "downstairs": "downstiars", "garage": "garge", "office": "ofice",
 }  # fmt: skip
 
 
@@ -141,8 +157,12 @@ def with_typo(ex: Example, rng: random.Random) -> Example:
             return piece
         i = rng.choice(candidates)
         w = words[i]
-        if w.lower() in SPEECH_SLIPS and rng.random() < 0.6:
-            words[i] = SPEECH_SLIPS[w.lower()]
+        slips = [
+            *([SPEECH_SLIPS[w.lower()]] if w.lower() in SPEECH_SLIPS else []),
+            *EXTRA_SLIPS.get(w.lower(), []),
+        ]
+        if slips and rng.random() < 0.6:
+            words[i] = rng.choice(slips)
         else:
             j = rng.randrange(len(w) - 1)
             kind = rng.choice(("swap", "drop", "double"))
@@ -163,6 +183,30 @@ def with_typo(ex: Example, rng: random.Random) -> Example:
     return _rebuild(ex, segs, "typo")
 
 
+def with_place_slip(ex: Example, rng: random.Random) -> Example:
+    """A typo inside an area/floor span ("livng room"); the slot value is the typed words."""
+    segs = _segments(ex)
+    options = [
+        (i, w)
+        for i, (p, s) in enumerate(segs)
+        if s is not None and s.type in ("area", "floor")
+        for w in p.lower().split()
+        if w in SLOT_SLIPS
+    ]
+    if not options:
+        return ex
+    i, w = rng.choice(options)
+    piece, span = segs[i]
+    new = re.sub(rf"\b{re.escape(w)}\b", SLOT_SLIPS[w], piece, count=1, flags=re.IGNORECASE)
+    segs[i] = (new, span)
+    out = _rebuild(ex, segs, "typo")
+    values = dict(out.values)
+    for s in out.slots:
+        if s.type in ("area", "floor"):
+            values[s.type] = s.value.lower()
+    return Example(out.text, out.intent, out.slots, values, out.source)
+
+
 def augment(ex: Example, rng: random.Random) -> Example:
     """A random mix of rewrites (each with its own probability); always returns a new Example."""
     out = ex
@@ -170,8 +214,10 @@ def augment(ex: Example, rng: random.Random) -> Example:
         out = with_politeness(out, rng)
     if rng.random() < 0.2:
         out = with_filler(out, rng)
-    if rng.random() < 0.25:
+    if rng.random() < 0.3:
         out = with_typo(out, rng)
+    if rng.random() < 0.08:
+        out = with_place_slip(out, rng)
     r = rng.random()
     if r < 0.35:
         out = with_casing(out, rng)

@@ -72,6 +72,7 @@ _KNOWN_COLOURS = {
 _AMBIGUOUS_NEGATIVE = re.compile(
     r"\btimers?\b|^(add|put)\b.*\blist\b|^(cancel|cancel that|never ?mind|forget it|stop)$"
 )
+_UNMUTE = re.compile(r"\bun[- ]?mute")
 _SHADE_ONLY = {"light", "dark", "warm", "cool", "hot", "baby", "bright", "sky", "royal", "sea", "forest"}
 _FLOOR_WORDS = re.compile(r"\b(upstairs|downstairs|floor|level)\b")
 _GENERIC_EXTRA = {
@@ -122,6 +123,8 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
             return make_example(text, "HassGetCurrentTime", [], schema, source)
         return None
     intent = INTENT_MAP.get(label)
+    if intent is not None and label.startswith("audio_volume") and _UNMUTE.search(text.lower()):
+        intent, label = "HassMediaPlayerUnmute", "audio_volume_unmute"  # HWU64 files "unmute" under volume_up
     if intent is None:
         if _AMBIGUOUS_NEGATIVE.search(text.lower().strip(" .?!")):
             return None

@@ -20,6 +20,23 @@ DEVICE_DOMAINS = (
 )  # fmt: skip
 
 
+# Never held out: floors (a closed class everybody says) and the rooms every home has. Holding them out
+# removed "upstairs", "study" or "attic" from training altogether; the unseen-names dev set measures
+# rare names only.
+ALWAYS_TRAIN_LISTS = frozenset(
+    {"floor", "state", "percent_word", "onoff", "on_word", "an", "dur_word", "list_word", "task"}
+)
+COMMON_AREAS = frozenset({
+    "kitchen", "living room", "lounge", "bedroom", "master bedroom", "guest bedroom", "guest room", "bathroom",
+    "hallway", "hall", "garage", "basement", "cellar", "attic", "loft", "office", "home office", "study", "den",
+    "dining room", "family room", "sunroom", "kids room", "nursery", "playroom", "laundry room", "utility room",
+    "porch", "patio", "garden", "backyard", "front yard", "entryway", "landing", "toilet", "en suite",
+    "conservatory", "library", "gym", "pantry", "closet", "upstairs", "downstairs", "kids' room", "tv room",
+    "main bathroom", "entrance", "downstairs bathroom", "upstairs bathroom", "back garden", "back porch",
+    "downstairs toilet", "front porch", "master bathroom", "spare room", "spare bedroom",
+})  # fmt: skip
+
+
 @dataclass(frozen=True)
 class NameLists:
     """Name lists split into the values used for training and the ones held out for the unseen-names dev set."""
@@ -91,8 +108,12 @@ def split_lists(
             values = [v for v in values if not is_generic_device_phrase(v, schema)]
             values = [v for v in values if not is_place_plus_generic(v, places, schema)]
         values = list(dict.fromkeys(values))
-        t = [v for v in values if not _held_out(v, seed, held_out_fraction)]
-        h = [v for v in values if _held_out(v, seed, held_out_fraction)]
+        if key in ALWAYS_TRAIN_LISTS:
+            train[key], held[key] = values, []  # unseen-names templates needing these are skipped
+            continue
+        pinned = COMMON_AREAS if key == "area" else frozenset()
+        t = [v for v in values if v in pinned or not _held_out(v, seed, held_out_fraction)]
+        h = [v for v in values if v not in pinned and _held_out(v, seed, held_out_fraction)]
         if not t or not h:  # tiny lists: keep both sides non-empty
             t, h = values, values
         train[key], held[key] = t, h
