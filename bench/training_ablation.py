@@ -27,6 +27,7 @@ ROWS: dict[str, dict[str, Any]] = {
     "+distillation (teacher 3 layers, default)": dict(teacher=True),
     "+distillation (teacher 6 layers)": dict(teacher=True, teacher_layers=6, teacher_learning_rate=1e-4),
     "2 student layers + distillation": dict(teacher=True, layers=2),
+    "vocab 16k, 128-wide factorized embeddings": dict(teacher=False, vocab_size=16000, embedding_dim=128),
 }
 METRICS = ("n", "intent_accuracy", "slot_f1", "oos_false_accept", "in_scope_false_reject")
 
@@ -37,6 +38,7 @@ def _row(report: dict[str, Any], dev: dict[str, Any], seconds: float | None) -> 
         "training_seconds": seconds if seconds is not None else report.get("seconds", {}).get("total"),
         "parameters": report.get("student", {}).get("parameters"),
         "vocabulary_size": report.get("vocabulary_size"),
+        "data": report.get("data"),
         "intent_threshold": report.get("intent_threshold"),
         "dev": {k: {m: v[m] for m in METRICS} for k, v in dev.items()},
     }
