@@ -71,7 +71,9 @@ def bench(suites: tuple[str, ...], plots_only: bool) -> None:
             started = time.perf_counter()
             proc = subprocess.run([sys.executable, str(script)], cwd=root.parent)
             if proc.returncode != 0:
-                raise UserError(f"benchmark suite {suite} failed (exit {proc.returncode}); see its output above")
+                raise UserError(
+                    f"benchmark suite {suite} failed (exit {proc.returncode}); see its output above"
+                )
             click.echo(f"    {suite} done in {time.perf_counter() - started:.0f}s")
     out = merge_results(root)
     click.echo(f"results: {out}")

@@ -19,15 +19,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:attribute, short help shown by --help without importing the module)
     "train": ("converter.train_cli:train", "Train a joint intent + slot model (optionally distilled)."),
     "evaluate": ("converter.evaluate_cli:evaluate", "Evaluate a model or bundle on a JSONL data set."),
-    "convert": ("converter.convert_cli:convert", "Convert a Keras model to a full-integer int8 TFLite model."),
-    "inspect": ("converter.convert_cli:inspect_model", "Audit a .tflite model: ops, dtypes, TFLM kernels, arena."),
+    "convert": (
+        "converter.convert_cli:convert",
+        "Convert a Keras model to a full-integer int8 TFLite model.",
+    ),
+    "inspect": (
+        "converter.convert_cli:inspect_model",
+        "Audit a .tflite model: ops, dtypes, TFLM kernels, arena.",
+    ),
     "recognize": ("device_agent.cli:recognize", "Recognize intents and slots in text with a bundle."),
     "agent": ("device_agent.cli:agent", "Run or check the on-board MQTT agent."),
     "send": ("device_agent.cli:send", "Publish a Hermes NLU query and print the answer."),
     "listen": ("device_agent.cli:listen", "Subscribe to what agents publish and pretty-print it."),
-    "firmware": ("firmware.cli:firmware", "Build, sign, verify, flash and push bundles; export for TFLite Micro."),
-    "demo": ("firmware.demo:demo", "Run the whole pipeline on embedded defaults: broker, bundle, board, commands."),
-    "bench": ("converter.bench_cli:bench", "Run the benchmark suites and write bench/results.json and plots."),
+    "firmware": (
+        "firmware.cli:firmware",
+        "Build, sign, verify, flash and push bundles; export for TFLite Micro.",
+    ),
+    "demo": (
+        "firmware.demo:demo",
+        "Run the whole pipeline on embedded defaults: broker, bundle, board, commands.",
+    ),
+    "bench": (
+        "converter.bench_cli:bench",
+        "Run the benchmark suites and write bench/results.json and plots.",
+    ),
 }
 
 

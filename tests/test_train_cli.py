@@ -57,9 +57,17 @@ def test_training_is_reproducible(trained, tmp_path):
 def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
     data = tmp_path / "dev.jsonl"
     rows = [
-        {"text": "turn on the kitchen light", "intent": "HassTurnOn", "slots": {"area": "kitchen", "domain": "light"}},
+        {
+            "text": "turn on the kitchen light",
+            "intent": "HassTurnOn",
+            "slots": {"area": "kitchen", "domain": "light"},
+        },
         {"text": "what is the capital of france", "intent": "NotRecognized", "slots": {}},
-        {"text": "wake me up at seven", "intent": "alarm_set", "slots": []},  # shared format outside the schema
+        {
+            "text": "wake me up at seven",
+            "intent": "alarm_set",
+            "slots": [],
+        },  # shared format outside the schema
     ]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     capsys.readouterr()
