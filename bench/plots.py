@@ -105,7 +105,7 @@ def training_ablation(ablation: dict[str, Any]) -> None:
     if not names:
         raise KeyError("no ablation rows")
     sets = sorted({s for n in names for s in ablation[n]["dev"]})
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     for metric, ax in zip(("intent_accuracy", "slot_f1"), axes, strict=True):
         width = 0.8 / len(names)
         for i, name in enumerate(names):
@@ -115,9 +115,16 @@ def training_ablation(ablation: dict[str, Any]) -> None:
             )
         ax.set_xticks(range(len(sets)), sets)
         ax.set_ylabel("%")
-        ax.set_title(metric.replace("_", " ") + " on the dev sets")
-    axes[0].legend(fontsize=7)
-    _save(fig, "training_ablation.png")
+        values = [100 * ablation[n]["dev"].get(s, {}).get(metric, 0.0) for n in names for s in sets]
+        ax.set_ylim(max(0.0, min(values) - 5), min(100.0, max(values) + 2))
+        ax.set_title(metric.replace("_", " ") + " on the dev sets (float model)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
+    fig.subplots_adjust(bottom=0.25)
+    OUT.mkdir(exist_ok=True)
+    fig.savefig(OUT / "training_ablation.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    print(f"wrote {OUT / 'training_ablation.png'}")
 
 
 def main() -> int:
