@@ -19,6 +19,7 @@ from device_agent.bundle import load_bundle
 from device_agent.config import AgentConfig
 from device_agent.errors import UserError
 from firmware.bundle_builder import build_bundle
+from firmware.embedded_broker import free_loopback_port
 from firmware.flash import UNIT_NAME, FlashSettings, flash_bundle, flash_to_root
 from firmware.signing import generate_keypair
 
@@ -215,12 +216,6 @@ def test_cli_flash_one_line_error(tmp_path, bundles, capsys):
 # === SSH form against a real sshd on loopback ===
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory):
     sshd_bin = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
@@ -230,7 +225,7 @@ def sshd(tmp_path_factory):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")], check=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "client_key")], check=True)
     (d / "authorized_keys").write_text((d / "client_key.pub").read_text())
-    port = _free_port()
+    port = free_loopback_port()
     (d / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\nPidFile {d / 'sshd.pid'}\n"
         f"AuthorizedKeysFile {d / 'authorized_keys'}\nStrictModes no\nPasswordAuthentication no\n"
@@ -293,7 +288,7 @@ def test_flash_over_ssh_refuses_non_root(tmp_path, sshd, bundles):
 
 
 def test_flash_over_ssh_unreachable(bundles, tmp_path):
-    url = f"ssh://nobody@127.0.0.1:{_free_port()}/x"
+    url = f"ssh://nobody@127.0.0.1:{free_loopback_port()}/x"
     with pytest.raises(UserError, match="cannot ssh"):
         flash_bundle(
             bundles["1.0.0"], url, FlashSettings(), ssh_options=[f"UserKnownHostsFile={tmp_path / 'kh'}"]
