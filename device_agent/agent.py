@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import inspect
 import logging
 import queue
 import signal
@@ -57,10 +56,8 @@ def load_recognizer(
     bundle = load_bundle(bundle_dir, trusted_public_key=trusted_key)
     from device_agent.recognizer import Recognizer
 
-    params = inspect.signature(Recognizer.from_bundle).parameters
-    kwargs = {"num_threads": num_threads} if "num_threads" in params else {}
     try:
-        recognizer = Recognizer.from_bundle(bundle.path, **kwargs)
+        recognizer = Recognizer.from_bundle(bundle.path, num_threads=num_threads)
     except UserError:
         raise
     except Exception as exc:  # a bundle that validates but whose model cannot be opened

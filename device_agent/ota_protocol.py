@@ -22,6 +22,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from device_agent.errors import UserError
+from device_agent.hermes import ota_topic  # noqa: F401 - re-exported: the OTA wire contract names its topic
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 MAX_CHUNK_BYTES = 4 * 1024 * 1024
@@ -32,11 +33,6 @@ _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
 
 class OtaMessageError(UserError):
     """A malformed OTA message."""
-
-
-def ota_topic(site_id: str) -> str:
-    """Where the pusher publishes begin/chunk/status/abort messages for one site."""
-    return f"squeezehome/{site_id}/ota"
 
 
 def ota_status_topic(site_id: str) -> str:

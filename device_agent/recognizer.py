@@ -22,7 +22,7 @@ import numpy as np
 
 from device_agent.errors import UserError
 from device_agent.schema import NOT_RECOGNIZED, Schema
-from device_agent.slot_decoding import SlotValue, decode_slots
+from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict
 from device_agent.wordpiece import Encoding, WordPieceTokenizer
 
 # (input_ids [N, L], attention_mask [N, L]) -> {"intent_logits": [N, C], "slot_logits": [N, L, T]}
@@ -54,11 +54,7 @@ class Recognition:
 
     def slot_values(self) -> dict[str, Any]:
         """``{slot: normalized value}`` (the most confident when a slot occurs twice)."""
-        best: dict[str, SlotValue] = {}
-        for s in self.slots:
-            if s.slot not in best or s.confidence > best[s.slot].confidence:
-                best[s.slot] = s
-        return {k: v.value for k, v in best.items()}
+        return slot_values_dict(self.slots)
 
     def to_hermes(self) -> dict[str, Any]:
         """Rhasspy Hermes intent shape: ``{"input", "intent": {...} | None, "slots": [...]}``."""

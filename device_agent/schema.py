@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,32 +158,32 @@ class Schema:
         }
 
     # === Labels ===
-    @property
+    @functools.cached_property
     def intents(self) -> list[str]:
         """The fixed intents, in label order (without NotRecognized)."""
         return [i.name for i in self.intent_specs]
 
-    @property
+    @functools.cached_property
     def intent_labels(self) -> list[str]:
         """Model intent classes: ``intents + ["NotRecognized"]``."""
         return self.intents + [NOT_RECOGNIZED]
 
-    @property
+    @functools.cached_property
     def slots(self) -> list[str]:
         """Every slot name, in order (tagged and inferred)."""
         return [s.name for s in self.slot_specs]
 
-    @property
+    @functools.cached_property
     def tagged_slots(self) -> list[str]:
         """Slots the model tags as text spans (BIO)."""
         return [s.name for s in self.slot_specs if s.tagged]
 
-    @property
+    @functools.cached_property
     def inferred_slots(self) -> list[str]:
         """Slots the decoder infers from text and intent (domain, device_class, volume_step)."""
         return [s.name for s in self.slot_specs if not s.tagged]
 
-    @property
+    @functools.cached_property
     def slot_tags(self) -> list[str]:
         """BIO tags: ``["O", "B-<slot>", "I-<slot>", …]`` for the tagged slots, in slot order."""
         tags = ["O"]
@@ -199,17 +200,35 @@ class Schema:
                 f"intent {intent!r} is not in the schema; known: {', '.join(self.intent_labels)}"
             ) from None
 
+    @functools.cached_property
+    def generic_device_words(self) -> frozenset[str]:
+        """Words that name a kind of device (inference domain and device-class words): never a ``name``."""
+        groups = [*self.inference.get("domain_words", {}).values()]
+        groups += self.inference.get("device_class_words", {}).values()
+        return frozenset(w for ws in groups for w in ws)
+
+    @functools.cached_property
+    def _tag_ids(self) -> dict[str, int]:
+        return {tag: i for i, tag in enumerate(self.slot_tags)}
+
+    @functools.cached_property
+    def _slot_specs_by_name(self) -> dict[str, SlotSpec]:
+        return {s.name: s for s in self.slot_specs}
+
     def tag_id(self, tag: str) -> int:
         """Index of a BIO tag."""
-        return self.slot_tags.index(tag)
+        try:
+            return self._tag_ids[tag]
+        except KeyError:
+            raise ValueError(f"{tag!r} is not a BIO tag of the schema") from None
 
     # === Slots ===
     def slot(self, name: str) -> SlotSpec:
         """The spec of a slot."""
-        for s in self.slot_specs:
-            if s.name == name:
-                return s
-        raise KeyError(f"slot {name!r} is not in the schema")
+        try:
+            return self._slot_specs_by_name[name]
+        except KeyError:
+            raise KeyError(f"slot {name!r} is not in the schema") from None
 
     def value_kind(self, slot: str) -> str:
         """Value kind of a slot: text, integer_percent, number, color, duration_part or enum."""

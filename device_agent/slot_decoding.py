@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -152,10 +153,21 @@ def _merge_adjacent_text_spans(spans: list[list[Any]], schema: Schema) -> list[l
 
 def _is_generic_device_word(value: Any, schema: Schema) -> bool:
     """A bare generic device word ("lights", "the tv", "blinds") is a domain, never a device's own name."""
-    words = schema.inference.get("domain_words", {})
-    generic = {w for ws in words.values() for w in ws}
-    generic |= {w for ws in schema.inference.get("device_class_words", {}).values() for w in ws}
-    return str(value).lower() in generic
+    return str(value).lower() in schema.generic_device_words
+
+
+@functools.lru_cache(maxsize=8)
+def _bio_transitions(tags: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``trans[a, b]`` = 0 where tag b may follow tag a, else -1e9; and which tags are ``I-``."""
+    k = len(tags)
+    trans = np.zeros((k, k), dtype=np.float32)
+    for b, tb in enumerate(tags):
+        if tb.startswith("I-"):
+            slot = tb[2:]
+            for a, ta in enumerate(tags):
+                if ta not in (f"B-{slot}", f"I-{slot}"):
+                    trans[a, b] = -1e9
+    return trans, np.array([t.startswith("I-") for t in tags])
 
 
 def viterbi_bio(probs: np.ndarray, tags: Sequence[str], allowed: set[str]) -> list[int]:
@@ -170,15 +182,7 @@ def viterbi_bio(probs: np.ndarray, tags: Sequence[str], allowed: set[str]) -> li
     logp = np.log(np.clip(probs, 1e-9, 1.0))
     banned = np.array([t != "O" and t.split("-", 1)[1] not in allowed for t in tags])
     logp[:, banned] = -1e9
-    is_inside = np.array([t.startswith("I-") for t in tags])
-    # trans[a, b]: may tag b follow tag a?
-    trans = np.zeros((k, k), dtype=np.float32)
-    for b, tb in enumerate(tags):
-        if tb.startswith("I-"):
-            slot = tb[2:]
-            for a, ta in enumerate(tags):
-                if ta not in (f"B-{slot}", f"I-{slot}"):
-                    trans[a, b] = -1e9
+    trans, is_inside = _bio_transitions(tuple(tags))
     score = logp[0] + np.where(is_inside, -1e9, 0.0)
     back = np.zeros((n, k), dtype=np.int64)
     for i in range(1, n):
