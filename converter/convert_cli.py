@@ -90,13 +90,9 @@ def read_jsonl_examples(path: Path, what: str) -> list[dict[str, Any]]:
 
 
 def _load_keras(path: Path) -> Any:
-    import converter.squeezebert  # noqa: F401  (registers the backbone for deserialization)
     from converter.model_dir import load_keras_model
 
-    try:
-        return load_keras_model(path)
-    except (ValueError, OSError, TypeError, KeyError) as exc:
-        raise UserError(f"{path} cannot be loaded as a Keras model: {str(exc).splitlines()[0]}") from exc
+    return load_keras_model(path)
 
 
 @click.command("convert")

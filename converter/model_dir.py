@@ -160,7 +160,10 @@ def load_model_dir(directory: str | Path, load_model: bool = True) -> ModelDir:
     if missing:
         raise UserError(f"{path / LABELS_FILE} lacks {', '.join(missing)}; re-run squeezehome train")
     report_path = path / REPORT_FILE
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{report_path} is unreadable ({exc}); re-run squeezehome train") from exc
     loaded = ModelDir(
         path=path,
         labels=labels,
@@ -181,4 +184,7 @@ def load_keras_model(path: str | Path) -> Any:
     import converter.joint_model  # noqa: F401  (registers the joint model)
     import converter.squeezebert  # noqa: F401  (registers the backbone and its layers)
 
-    return keras.saving.load_model(path, compile=False)
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except (ValueError, OSError, TypeError, KeyError) as exc:
+        raise UserError(f"{path} cannot be loaded as a Keras model: {str(exc).splitlines()[0]}") from exc

@@ -140,7 +140,7 @@ def _existing_manifest(folder: Path) -> dict[str, Any]:
     path = folder / "manifest.json"
     if not path.is_file():
         return {}
-    data = _read_json(path, "manifest")
+    data = read_json(path, "manifest")
     return data if isinstance(data, dict) else {}
 
 
@@ -159,7 +159,8 @@ def _existing(path: Path, what: str, flag: str) -> Path:
     return path
 
 
-def _read_json(path: Path, what: str) -> Any:
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file, or one UserError line saying which file and why."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -168,8 +169,8 @@ def _read_json(path: Path, what: str) -> Any:
 
 def _read_labels(labels: Path | dict[str, list[str]] | None, schema: Path) -> dict[str, list[str]]:
     if labels is None:
-        return labels_from_schema(_read_json(schema, "schema"))
-    data = labels if isinstance(labels, dict) else _read_json(Path(labels), "labels")
+        return labels_from_schema(read_json(schema, "schema"))
+    data = labels if isinstance(labels, dict) else read_json(Path(labels), "labels")
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), list) and data[k] and all(isinstance(v, str) for v in data[k])
         for k in ("intents", "slot_tags")

@@ -18,7 +18,6 @@ The example's expected intent comes from a run with the exported arena size.
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 
 from device_agent.errors import UserError
 from firmware import tflm_sources
+from firmware.bundle_builder import read_json
 from firmware.tflm_sources import EXAMPLE_TEXT, resolver_method
 
 __all__ = ["TflmExport", "export_tflm", "resolver_method"]
@@ -81,9 +81,9 @@ def _resolve_inputs(
     if vocab is None and (folder / "vocab.txt").is_file():
         vocab = folder / "vocab.txt"
     if labels is not None:
-        label_data = json.loads(Path(labels).read_text())
+        label_data = read_json(Path(labels), "labels")
     elif label_data is None and (folder / "labels.json").is_file():
-        label_data = json.loads((folder / "labels.json").read_text())
+        label_data = read_json(folder / "labels.json", "labels")
     content = model_file.read_bytes()
     if len(content) < 8 or content[4:8] != b"TFL3":
         raise UserError(f"{model_file} is not a TFLite model (no TFL3 identifier)")

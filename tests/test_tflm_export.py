@@ -194,6 +194,10 @@ def test_cli_and_bad_input(tmp_path, model_dir, capsys):
     (tmp_path / "junk.tflite").write_bytes(b"not a model at all")
     with pytest.raises(UserError, match="not a TFLite model"):
         export_tflm(tmp_path / "junk.tflite", tmp_path / "x")
+    (tmp_path / "labels.json").write_text("{not json")
+    for labels in (tmp_path / "labels.json", tmp_path / "no_labels.json"):
+        with pytest.raises(UserError, match="cannot read labels"):
+            export_tflm(model_dir / "model.tflite", tmp_path / "y", labels=labels)
 
 
 def test_exported_arena_is_what_tflm_needs(export, model_dir):

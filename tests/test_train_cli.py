@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -97,6 +98,22 @@ def test_user_mistakes_give_one_line_and_exit_2(args, message, capsys, tmp_path,
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("damaged", "content"), [("model.keras", b"not a keras archive"), ("training_report.json", b"{")]
+)
+def test_a_damaged_model_directory_is_one_line(trained, tmp_path, capsys, damaged, content):
+    broken = tmp_path / "broken"
+    shutil.copytree(trained, broken)
+    (broken / damaged).write_bytes(content)
+    data = tmp_path / "dev.jsonl"
+    data.write_text(json.dumps({"text": "turn on the light", "intent": "HassTurnOn", "slots": {}}) + "\n")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--model", str(broken), str(data)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and damaged in err and len(err.splitlines()) == 1
 
 
 def test_out_must_not_be_some_other_directory(tmp_path, capsys):
