@@ -21,15 +21,7 @@ import numpy as np
 from keras import ops
 
 from converter.squeezebert import SqueezeBertBackbone
-
-GROUP_ARGS = (
-    "q_groups",
-    "k_groups",
-    "v_groups",
-    "post_attention_groups",
-    "intermediate_groups",
-    "output_groups",
-)
+from converter.squeezebert.backbone import GROUP_ARGS
 
 
 class BlockDiagonal(keras.constraints.Constraint):

@@ -15,6 +15,15 @@ from converter.squeezebert.layers import (
 )
 
 INITIALIZER_RANGE = 0.02
+# The constructor arguments that set how many groups each position-wise 1x1 convolution has.
+GROUP_ARGS = (
+    "q_groups",
+    "k_groups",
+    "v_groups",
+    "post_attention_groups",
+    "intermediate_groups",
+    "output_groups",
+)
 
 
 def zeros_like_ids(input_ids):

@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from converter.squeezebert.backbone import GROUP_ARGS
 from device_agent.errors import UserError
 
 # Hugging Face `hidden_act` -> our activation name.
@@ -194,14 +195,7 @@ def squeezebert_config_to_kwargs(config: dict, path="checkpoint") -> dict:
         hint = "; use SqueezeBertBackbone.from_bert_checkpoint" if model_type == "bert" else ""
         raise UserError(f"{path}: model_type is {model_type!r}, not 'squeezebert'{hint}")
     kwargs = _common_kwargs(config, path)
-    for name in (
-        "q_groups",
-        "k_groups",
-        "v_groups",
-        "post_attention_groups",
-        "intermediate_groups",
-        "output_groups",
-    ):
+    for name in GROUP_ARGS:
         kwargs[name] = int(config.get(name, 4 if name != "post_attention_groups" else 1))
     embedding_size = int(config.get("embedding_size", kwargs["hidden_dim"]))
     kwargs["embedding_dim"] = None if embedding_size == kwargs["hidden_dim"] else embedding_size
@@ -217,14 +211,7 @@ def bert_config_to_kwargs(config: dict, path="checkpoint") -> dict:
     if config.get("position_embedding_type", "absolute") != "absolute":
         raise UserError(f"{path}: only absolute position embeddings are supported")
     kwargs = _common_kwargs(config, path)
-    for name in (
-        "q_groups",
-        "k_groups",
-        "v_groups",
-        "post_attention_groups",
-        "intermediate_groups",
-        "output_groups",
-    ):
+    for name in GROUP_ARGS:
         kwargs[name] = 1
     return kwargs
 
