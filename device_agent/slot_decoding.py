@@ -5,7 +5,8 @@ predictions with a constrained Viterbi pass (well-formed BIO, only the slots the
 out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
 Schema conventions are enforced on the spans: a duration slot follows its unit word, adjacent pieces of
-one text slot are joined, and a bare generic device word is never a ``name``.
+one text slot are joined, a bare generic device word is never a ``name``, and an ``area`` never ends in one
+("the bedroom tv" → area "bedroom"; the device word becomes the inferred ``domain``).
 
 Example:
     >>> schema = Schema.load()
@@ -106,6 +107,8 @@ def decode_slots(
             slot = _duration_slot_by_unit(text, start, end, slot, allowed)
         if slot not in allowed or conf < min_confidence:
             continue
+        if slot == "area":
+            end = _end_before_device_words(text, start, end, schema)
         raw = text[start:end]
         spec = schema.slot(slot)
         value = normalize_value(spec.kind, raw, slot, spec.values)
@@ -149,6 +152,19 @@ def _merge_adjacent_text_spans(spans: list[list[Any]], schema: Schema) -> list[l
         else:
             merged.append(list(span))
     return merged
+
+
+def _end_before_device_words(text: str, start: int, end: int, schema: Schema) -> int:
+    """The end of an area span without trailing generic device words ("living room lights" → "living room").
+
+    A span that is nothing but device words ("garage") is kept whole.
+    """
+    words = list(re.finditer(r"\S+", text[start:end]))
+    for first in range(1, len(words)):
+        tail = text[start + words[first].start() : end].lower()
+        if tail in schema.generic_device_words:
+            return start + words[first - 1].end()
+    return end
 
 
 def _is_generic_device_word(value: Any, schema: Schema) -> bool:

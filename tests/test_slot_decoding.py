@@ -261,3 +261,25 @@ def test_bad_input_never_crashes(schema, tok, text):
     for intent in (*schema.intents, NOT_RECOGNIZED, None):
         for slot in decode_slots(text, enc, probs, schema, intent):
             assert slot.slot in schema.slots and text[slot.start : slot.end] == slot.raw_value
+
+
+@pytest.mark.parametrize(
+    ("text", "area_words", "area", "domain"),
+    [
+        ("turn off the bedroom tv", (3, 4), "bedroom", "media_player"),
+        ("dim the living room lights", (2, 4), "living room", "light"),
+        ("turn on the garage", (3, 3), "garage", None),  # nothing but a device word: kept whole
+    ],
+)
+def test_an_area_never_ends_in_a_device_word(schema, bert_tok, text, area_words, area, domain):
+    enc = bert_tok.encode(text, max_length=16)
+    word_tags = ["O"] * len(text.split())
+    first, last = area_words
+    word_tags[first] = "B-area"
+    for w in range(first + 1, last + 1):
+        word_tags[w] = "I-area"
+    tags = ["O"] + [word_tags[wid] if wid is not None else "O" for wid in enc.word_ids[1:]]
+    intent = "HassTurnOff" if "off" in text else "HassTurnOn"
+    slots = slot_values_dict(decode_slots(text, enc, one_hot(schema, tags, 16), schema, intent))
+    assert slots.get("area") == area
+    assert slots.get("domain") == domain
