@@ -63,6 +63,15 @@ def test_ha_expansion_maps_intents_and_uses_our_names(schema):
     assert map_intent("HassBroadcast", schema) is None
 
 
+def test_near_misses_never_teach_refusing_an_in_scope_command(schema):
+    # "return to base" is a lawn-mower template in HA, and a vacuum command in the schema
+    names = split_lists(load_lists(), schema, seed=0).train
+    examples = expand_ha_templates(schema, names, random.Random(0), per_intent=0, near_miss_per_intent=80)
+    refused = {e.text.lower() for e in examples if e.intent == NOT_RECOGNIZED}
+    assert any("mow" in t for t in refused)
+    assert not {"return to base", "return to the dock", "return to dock", "return to the base"} & refused
+
+
 def _row(text, intent, *slots):
     out = []
     for slot_type, value in slots:

@@ -40,6 +40,13 @@ HA_INTENT_MAP: dict[str, str] = {
     "HassRespond": NOT_RECOGNIZED,
 }
 
+# Near misses whose words must show what makes them out of scope: "return to base" is said to a mower and
+# to a vacuum alike, so a mower sentence without "mow"/"lawn" would teach the board to refuse a vacuum command.
+NEAR_MISS_MARKERS: dict[str, tuple[str, ...]] = {
+    "HassLawnMowerDock": ("mow", "lawn"),
+    "HassLawnMowerStartMowing": ("mow", "lawn"),
+}
+
 # HA slot name → schema slot; None: filled but not recorded (inferred later or irrelevant).
 HA_SLOT_MAP: dict[str, str | None] = {
     **{
@@ -183,6 +190,9 @@ def expand_ha_templates(
                 continue
             state = sampled.filled.get("state", "")
             if state in ("opening", "closing", "shutting"):
+                continue
+            markers = NEAR_MISS_MARKERS.get(block.ha_intent, ())
+            if markers and not any(m in sampled.text.lower() for m in markers):
                 continue
             ex = make_example(sampled.text, block.intent, sampled.spans, schema, source)
             if ex is None:
