@@ -82,6 +82,9 @@ class SqueezeBertBackbone(keras.Model):
         embedding_dim: width of the embedding tables; None = hidden_dim. If different, the normalized
             embeddings are projected with a 1x1 convolution (an extension; the reference requires equality).
         sequence_length: None for dynamic length; an int for fixed-shape inputs (export).
+        per_head_attention: attention as per-head 2-D matmuls (`SqueezeBertSelfAttention(per_head_matmul=True)`):
+            an export form for batch 1 and a fixed `sequence_length` whose int8 TFLite graph has
+            FULLY_CONNECTED instead of the slow int8 BATCH_MATMUL. Same weights, same function.
 
     Example:
     >>> import numpy as np
@@ -114,6 +117,7 @@ class SqueezeBertBackbone(keras.Model):
         attention_mask_value: float = -10000.0,
         embedding_dim: int | None = None,
         sequence_length: int | None = None,
+        per_head_attention: bool = False,
         dtype=None,
         **kwargs,
     ):
@@ -129,6 +133,8 @@ class SqueezeBertBackbone(keras.Model):
         ):
             if groups < 1 or c_in % groups or c_out % groups:
                 raise ValueError(f"{label}={groups} must divide both {c_in} and {c_out} channels")
+        if per_head_attention and sequence_length is None:
+            raise ValueError("per_head_attention needs a fixed sequence_length")
         if sequence_length is not None and sequence_length > max_sequence_length:
             raise ValueError(
                 f"sequence_length {sequence_length} exceeds max_sequence_length {max_sequence_length}"
@@ -162,7 +168,7 @@ class SqueezeBertBackbone(keras.Model):
                     "key": _pointwise(hidden_dim, k_groups, p + "attention_key", dtype),
                     "value": _pointwise(hidden_dim, v_groups, p + "attention_value", dtype),
                     "attention": SqueezeBertSelfAttention(
-                        num_heads, attention_dropout, name=p + "attention", dtype=dtype
+                        num_heads, attention_dropout, per_head_attention, name=p + "attention", dtype=dtype
                     ),
                     "post_attention_conv": _pointwise(
                         hidden_dim, post_attention_groups, p + "post_attention_conv", dtype
@@ -251,6 +257,7 @@ class SqueezeBertBackbone(keras.Model):
         self.attention_mask_value = attention_mask_value
         self.embedding_dim = embedding_dim
         self.sequence_length = sequence_length
+        self.per_head_attention = per_head_attention
 
     def __call__(self, inputs, *args, **kwargs):
         """Call with a dict; a missing `token_type_ids` means all zeros (a single segment)."""
@@ -282,6 +289,7 @@ class SqueezeBertBackbone(keras.Model):
             "attention_mask_value": self.attention_mask_value,
             "embedding_dim": self.embedding_dim,
             "sequence_length": self.sequence_length,
+            "per_head_attention": self.per_head_attention,
         }
 
     @classmethod

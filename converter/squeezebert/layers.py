@@ -8,6 +8,9 @@
   `[mask_value, 0]` (one int8 GATHER after conversion, no float CAST island).
 - `SqueezeBertSelfAttention`: scaled dot-product attention over per-head slices of Q, K, V (the grouped
   1x1 convolutions that make Q, K, V are ordinary `Conv1D` layers outside, in the functional model).
+  `per_head_matmul=True` (an export-only form for batch 1) computes each head with 2-D matmuls that the
+  TFLite converter lowers to FULLY_CONNECTED instead of BATCH_MATMUL (int8 BATCH_MATMUL has no XNNPACK
+  kernel and its CPU kernel is ~7x slower; see bench/int8_op_costs.py).
 - `SqueezeBertActivation`: exact GELU, tanh GELU or `x * sigmoid(1.702 x)` (TFLite Micro has no GELU).
 
 Constants are Python floats, never numpy scalars (those would turn the graph float64).
@@ -179,12 +182,16 @@ class SqueezeBertSelfAttention(keras.layers.Layer):
     Args:
         num_heads: number of attention heads; must divide the channel count.
         dropout: dropout rate on the attention probabilities.
+        per_head_matmul: compute each head with 2-D matmuls, `scores = Q_h K_h^T` and `context = P_h (V^T)_h^T`,
+            both with a transposed right operand (TFLite: FULLY_CONNECTED with non-constant weights, not
+            BATCH_MATMUL). The same function up to float rounding; batch 1 and a fixed length only (export).
     """
 
-    def __init__(self, num_heads: int, dropout: float = 0.0, **kwargs):
+    def __init__(self, num_heads: int, dropout: float = 0.0, per_head_matmul: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = int(num_heads)
         self.dropout = float(dropout)
+        self.per_head_matmul = bool(per_head_matmul)
         self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="dropout")
 
     def build(self, query_shape, key_shape=None, value_shape=None, attention_mask_shape=None):
@@ -201,6 +208,8 @@ class SqueezeBertSelfAttention(keras.layers.Layer):
         return ops.transpose(x, (0, 2, 1, 3))  # [B, heads, L, head_dim]
 
     def call(self, query, key, value, attention_mask=None, training=None):
+        if self.per_head_matmul:
+            return self._call_per_head(query, key, value, attention_mask, training)
         q = self._split_heads(query)
         k = self._split_heads(key)
         v = self._split_heads(value)
@@ -218,8 +227,42 @@ class SqueezeBertSelfAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, key_shape=None, value_shape=None, attention_mask_shape=None):
         return query_shape
 
+    def _call_per_head(self, query, key, value, attention_mask, training):
+        length, channels = query.shape[1], self.num_heads * self.head_dim
+        if length is None:
+            length = ops.shape(query)[1]
+        # [1, L, C] -> [L, C] (batch 1; a larger batch fails here): 2-D operands make the converter emit
+        # FULLY_CONNECTED.
+        qs = ops.split(ops.reshape(query, (length, channels)), self.num_heads, axis=-1)
+        ks = ops.split(ops.reshape(key, (length, channels)), self.num_heads, axis=-1)
+        vts = ops.split(ops.transpose(ops.reshape(value, (length, channels))), self.num_heads, axis=0)
+        mask = None if attention_mask is None else ops.reshape(attention_mask, (1, length))
+        contexts = []
+        for q, k, vt in zip(qs, ks, vts, strict=True):
+            scores = _matmul_transposed(q, k) * (1.0 / math.sqrt(self.head_dim))  # [L, L]
+            if mask is not None:
+                scores = scores + mask
+            probs = self.dropout_layer(ops.softmax(scores, axis=-1), training=training)
+            contexts.append(_matmul_transposed(probs, vt))  # [L, head_dim]
+        return ops.reshape(ops.concatenate(contexts, axis=-1), (1, length, channels))
+
     def get_config(self):
-        return {**super().get_config(), "num_heads": self.num_heads, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "dropout": self.dropout,
+            "per_head_matmul": self.per_head_matmul,
+        }
+
+
+def _matmul_transposed(a, b):
+    """``a @ b^T`` for 2-D operands; on TensorFlow ``tf.matmul(transpose_b=True)``, which the TFLite converter
+    lowers to FULLY_CONNECTED with ``b`` as (non-constant) weights."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.matmul(a, b, transpose_b=True)
+    return ops.matmul(a, ops.transpose(b))
 
 
 @keras.saving.register_keras_serializable(package="squeezehome")
