@@ -207,6 +207,44 @@ def test_xnnpack_rewrites_keep_layernorm_in_the_delegate_and_outputs_close(tmp_p
     assert err_rewritten <= 1.25 * err_plain, (err_rewritten, err_plain)
 
 
+def test_linux_attention_is_per_head_fully_connected_and_at_least_as_close_to_float(tmp_path):
+    """--target linux exports attention as per-head FULLY_CONNECTED (no int8 BATCH_MATMUL, which has no
+    XNNPACK kernel); --batched-attention keeps BATCH_MATMUL. Both agree with each other and the per-head graph
+    is no further from the float Keras model."""
+    per_head_path, report_path, _ = converted("linux")
+    report = json.loads(report_path.read_text())
+    assert report["rebuilt_for_export"]["per_head_attention"] == {"from": False, "to": True}
+    counts = report["audit"]["op_counts"]
+    assert (
+        "BATCH_MATMUL" not in counts and counts["FULLY_CONNECTED"] >= 2 * 2 * 4
+    )  # 2 per head x 4 heads x 2 layers
+    assert "BATCH_MATMUL" not in report["audit"]["ops_outside_xnnpack"]
+
+    batched_path = tmp_path / "batched.tflite"
+    code, text = run_cli(
+        ["convert", str(tiny_model_dir()), "--out", str(batched_path), "--batched-attention"]
+    )
+    assert code == 0, text
+    assert "BATCH_MATMUL" in {op.name for op in audit_model(batched_path, measure_tflm=False).ops}
+
+    from converter.int8_converter import calibration_inputs
+
+    rows = [json.loads(line) for line in (tiny_model_dir() / "eval.jsonl").read_text().splitlines()][:30]
+    inputs = calibration_inputs([r["text"] for r in rows], tiny_model_dir() / "vocab.txt", L, None)
+    per_head, batched = TFLiteModel(per_head_path), TFLiteModel(batched_path)
+    keras_model = _keras_model()
+    err_per_head = err_batched = 0.0
+    for ids, mask in inputs:
+        a, b = per_head.run(ids, mask), batched.run(ids, mask)
+        ref = keras_model({"input_ids": ids, "attention_mask": mask})
+        assert a["intent_logits"].argmax() == np.asarray(ref["intent_logits"]).argmax()
+        attended = mask[0].astype(bool)
+        assert (a["slot_logits"][0].argmax(-1) == b["slot_logits"][0].argmax(-1))[attended].mean() >= 0.95
+        err_per_head += float(np.abs(a["slot_logits"] - np.asarray(ref["slot_logits"]))[0][attended].mean())
+        err_batched += float(np.abs(b["slot_logits"] - np.asarray(ref["slot_logits"]))[0][attended].mean())
+    assert err_per_head <= 1.25 * err_batched, (err_per_head, err_batched)
+
+
 def _keras_model():
     import converter.squeezebert  # noqa: F401
     from converter.model_dir import load_keras_model

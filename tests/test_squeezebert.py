@@ -271,6 +271,35 @@ def test_fixed_shape_export_builds_int8_friendly_graph(tmp_path, backbone):
     assert dtypes <= {"int8", "int32"}, dtypes
 
 
+def test_per_head_attention_is_the_same_function_and_exports_fully_connected(tmp_path, backbone):
+    """per_head_attention computes what batched attention does (float rounding apart) and converts to
+    FULLY_CONNECTED ops with non-constant weights instead of BATCH_MATMUL, int8 included."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    per_head = SqueezeBertBackbone.from_config(
+        {**backbone.get_config(), "sequence_length": 8, "per_head_attention": True}
+    )
+    per_head.set_weights(backbone.get_weights())
+    inputs = _inputs(batch=1, length=8, seed=4)
+    inputs["attention_mask"][0, 5:] = 0
+    got, want = _np(per_head(inputs)), _np(backbone(inputs))
+    for key in ("sequence_output", "pooled_output"):
+        np.testing.assert_allclose(got[key], want[key], atol=1e-5)
+    with pytest.raises(Exception, match="(?i)reshape|size"):
+        per_head(_inputs(batch=2, length=8))  # batch 1 only: fails loudly, never mixes examples
+    with pytest.raises(ValueError, match="sequence_length"):
+        SqueezeBertBackbone(**{**TINY, "per_head_attention": True})
+
+    quantized = Interpreter(model_content=_int8(_export(per_head, tmp_path / "saved", 8), 8))
+    ops = [d["op_name"] for d in quantized._get_ops_details()]
+    assert "BATCH_MATMUL" not in ops
+    fc = [d for d in quantized._get_ops_details() if d["op_name"] == "FULLY_CONNECTED"]
+    # two per head and layer (Q.K^T, P.V); the pooler's Dense is the only other one
+    assert len(fc) == 2 * TINY["num_heads"] * TINY["num_layers"] + 1
+    dtypes = {np.dtype(d["dtype"]).name for d in quantized.get_tensor_details()}
+    assert dtypes <= {"int8", "int32"}, dtypes
+
+
 def test_quick_gelu_int8_export_runs_on_tflite_micro(tmp_path, backbone):
     """With quick_gelu the int8 backbone needs no rewrites to run on TFLite Micro, and matches LiteRT."""
     from ai_edge_litert.interpreter import Interpreter
