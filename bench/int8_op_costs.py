@@ -1,6 +1,9 @@
 """Why the int8 graph is slower than float32 under XNNPACK: one-op (or one-block) models of the default
 model's shapes (L = 32, 256 channels, 4 heads), converted to float32 and to int8 (with and without the
 XNNPACK-friendly rewrites), timed with LiteRT's default resolver (XNNPACK) and without delegates.
+The two "attention layer" rows are one layer's whole attention (Q, K, V, additive mask -> context) as
+`SqueezeBertSelfAttention` computes it batched (BATCH_MATMUL, the training graph) and per head
+(``per_head_matmul=True``, FULLY_CONNECTED with non-constant weights: what ``--target linux`` exports).
 
 Writes ``bench/results/int8_op_costs.json`` and prints a table.
 
@@ -25,13 +28,14 @@ import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 from latency import machine, percentiles  # noqa: E402
 
-from converter.squeezebert.layers import SqueezeBertLayerNorm  # noqa: E402
+from converter.squeezebert.layers import SqueezeBertLayerNorm, SqueezeBertSelfAttention  # noqa: E402
 from converter.tflite_audit import xnnpack_placement  # noqa: E402
 from converter.xnnpack_rewrites import xnnpack_friendly  # noqa: E402
 from device_agent.interpreter import load_interpreter_module  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "int8_op_costs.json"
 L, D, HEADS = 32, 256, 4
+X, MASK = (1, L, D), (1, 1, 1, L)  # input shapes: activations, additive attention mask
 
 
 def _split(x):
@@ -44,31 +48,46 @@ def cases() -> dict:
     norm.build((1, L, D))
     grouped = keras.layers.Conv1D(4 * D, 1, groups=4)
     grouped.build((1, L, D))
+    batched, per_head = SqueezeBertSelfAttention(HEADS), SqueezeBertSelfAttention(HEADS, per_head_matmul=True)
+    for layer in (batched, per_head):
+        layer.build(X)
     return {
-        "layer norm": (lambda x: norm(x), 1),
+        "layer norm": (lambda x: norm(x), [X]),
         "attention scores Q.K^T (BATCH_MATMUL)": (
             lambda q, k: ops.matmul(_split(q), ops.transpose(_split(k), (0, 1, 3, 2))),
-            2,
+            [X, X],
         ),
         "attention softmax [1,4,32,32]": (
             lambda x: ops.softmax(ops.reshape(x[:, :, :128], (1, 4, 32, 32)), axis=-1),
-            1,
+            [X],
         ),
-        "exact GELU [1,32,256]": (lambda x: ops.gelu(x, approximate=False), 1),
-        "grouped 1x1 conv 256->1024, groups 4": (lambda x: grouped(x), 1),
+        "attention layer, batched (BATCH_MATMUL x2, SOFTMAX)": (
+            lambda q, k, v, m: batched(q, k, v, m),
+            [X, X, X, MASK],
+        ),
+        "attention layer, per head (FULLY_CONNECTED x8, SOFTMAX x4)": (
+            lambda q, k, v, m: per_head(q, k, v, m),
+            [X, X, X, MASK],
+        ),
+        "exact GELU [1,32,256]": (lambda x: ops.gelu(x, approximate=False), [X]),
+        "grouped 1x1 conv 256->1024, groups 4": (lambda x: grouped(x), [X]),
     }
 
 
-def convert(fn, n_inputs: int, int8: bool) -> bytes:
-    spec = [tf.TensorSpec([1, L, D], tf.float32) for _ in range(n_inputs)]
+def _sample(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    if shape == MASK:  # 0 for tokens, -20 (the export's mask value) for padding
+        return np.where(np.arange(L) < rng.integers(4, L + 1), 0.0, -20.0).astype(np.float32).reshape(MASK)
+    return rng.normal(size=shape).astype(np.float32)
+
+
+def convert(fn, shapes: list[tuple[int, ...]], int8: bool) -> bytes:
+    spec = [tf.TensorSpec(shape, tf.float32) for shape in shapes]
     concrete = tf.function(fn, input_signature=spec).get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], fn)
     if int8:
         rng = np.random.default_rng(0)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: (
-            [rng.normal(size=(1, L, D)).astype(np.float32) for _ in range(n_inputs)] for _ in range(32)
-        )
+        converter.representative_dataset = lambda: ([_sample(s, rng) for s in shapes] for _ in range(32))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
@@ -93,8 +112,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=400)
     args = parser.parse_args()
     rows = []
-    for name, (fn, n) in cases().items():
-        f32, i8 = convert(fn, n, False), convert(fn, n, True)
+    for name, (fn, shapes) in cases().items():
+        f32, i8 = convert(fn, shapes, False), convert(fn, shapes, True)
         i8x, _ = xnnpack_friendly(i8)
         row = {"block": name}
         for label, content in (("float32", f32), ("int8", i8), ("int8 rewritten", i8x)):
@@ -107,7 +126,7 @@ def main() -> None:
             }
         rows.append(row)
         print(
-            f"{name:40} float32 {row['float32']['xnnpack_us']:7.1f} us   int8 {row['int8']['xnnpack_us']:7.1f} us "
+            f"{name:58} float32 {row['float32']['xnnpack_us']:7.1f} us   int8 {row['int8']['xnnpack_us']:7.1f} us "
             f"(outside: {row['int8']['ops_outside_xnnpack'] or '-'})   int8 rewritten "
             f"{row['int8 rewritten']['xnnpack_us']:7.1f} us (outside: {row['int8 rewritten']['ops_outside_xnnpack'] or '-'})",
             flush=True,
