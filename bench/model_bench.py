@@ -1,12 +1,12 @@
-"""The default model side by side: float Keras vs float32 TFLite vs int8 TFLite (with and without the
-XNNPACK-friendly rewrites) — size, invoke p50/p99 (batch 1, one thread, LiteRT default resolver = XNNPACK),
+"""The default model side by side: float Keras vs float32 TFLite vs int8 TFLite (as ``convert`` writes it:
+per-head attention + XNNPACK-friendly rewrites; with batched attention; the plain converter output) — size, invoke p50/p99 (batch 1, one thread, LiteRT default resolver = XNNPACK),
 recognize() end to end (tokenize + invoke + decode) p50/p99, accuracy on the evaluation set, XNNPACK
 delegate partitions, and the wall time of `squeezehome convert` on the model. Variants are timed
 round-robin (``--rounds``) so that load from other processes hits all of them alike.
 
 Writes ``bench/results/models.json`` and prints a table.
 
-    python bench/model_bench.py --model MODEL_DIR [--runs 300] [--eval-limit 1000]
+    python bench/model_bench.py --model MODEL_DIR [--runs 300] [--eval-limit 1000] [--results FILE]
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--eval-limit", type=int, default=1000)
     parser.add_argument("--skip-cli", action="store_true", help="do not time `squeezehome convert`")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="JSON to write [%(default)s]")
     args = parser.parse_args()
 
     md = load_model_dir(args.model)
@@ -138,8 +139,11 @@ def main() -> None:
     t0 = time.perf_counter()
     files["int8 TFLite (XNNPACK-friendly rewrites)"] = convert_int8(md.model, cal, length, "linux").content
     convert_s = time.perf_counter() - t0
+    files["int8 TFLite (rewrites, batched attention)"] = convert_int8(
+        md.model, cal, length, "linux", per_head_attention=False
+    ).content
     files["int8 TFLite (plain converter output)"] = convert_int8(
-        md.model, cal, length, "linux", xnnpack_rewrites=False
+        md.model, cal, length, "linux", xnnpack_rewrites=False, per_head_attention=False
     ).content
     files["float32 TFLite"] = convert_float32(md.model, length)
 
@@ -229,9 +233,9 @@ def main() -> None:
         machine=machine(),
         eval_examples=len(examples),
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":
