@@ -24,10 +24,13 @@ PREFIXES = [
     "hey could you", "can you please", "could you please", "um", "uh", "so", "alright", "yo", "hi", "excuse me",
     "i want you to", "go ahead and", "quickly", "hey there", "computer", "jarvis", "ok house", "hey home",
     "olly", "olly please", "alexa", "hey google", "ok google", "siri", "hey siri", "hey mycroft", "assistant",
+    "would you be so kind as to", "i was wondering if you could", "do me a favour and", "could you just",
+    "can you just", "please could you", "hey can you", "if you could",
 ]  # fmt: skip
 SUFFIXES = [
     "please", "thanks", "thank you", "for me", "now", "right now", "please and thank you", "if you can",
     "when you get a chance", "asap", "real quick", "thanks a lot", "cheers", "if you don't mind", "ok",
+    "for me please", "would you", "could you", "thanks so much", "if that's ok",
 ]  # fmt: skip
 FILLERS = ["um", "uh", "like", "er", "erm", "you know", "i mean", "actually", "just"]
 SPEECH_SLIPS = {
@@ -210,7 +213,7 @@ def with_place_slip(ex: Example, rng: random.Random) -> Example:
 def augment(ex: Example, rng: random.Random) -> Example:
     """A random mix of rewrites (each with its own probability); always returns a new Example."""
     out = ex
-    if rng.random() < 0.45:
+    if rng.random() < 0.55:  # polite wrappers around multi-word names are common and were under-trained
         out = with_politeness(out, rng)
     if rng.random() < 0.2:
         out = with_filler(out, rng)
