@@ -1,13 +1,14 @@
 """converter.data.build_datasets: sources, sizes, reproducibility, held-out names, no dev leakage."""
 
 import collections
+import json
 import random
 import re
 
 import pytest
 
 from converter.data import build_datasets
-from converter.data.datasets import NOT_RECOGNIZED_SHARE
+from converter.data.datasets import INDEPENDENT_DEV, NOT_RECOGNIZED_SHARE
 from converter.data.name_lists import load_lists, split_lists
 from device_agent.schema import NOT_RECOGNIZED, Schema
 
@@ -71,6 +72,9 @@ def test_no_dev_sentence_is_in_training(data):
     for name, examples in data.dev.items():
         leaked = [e.text for e in examples if norm(e.text) in train]
         assert not leaked, (name, leaked[:5])
+    independent = [json.loads(line)["text"] for line in INDEPENDENT_DEV.read_text().splitlines() if line]
+    assert len(independent) > 300
+    assert not [t for t in independent if norm(t) in train]
 
 
 def test_unseen_names_are_held_out_of_training(data, schema):

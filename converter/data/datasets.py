@@ -16,6 +16,7 @@ Dev:
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -49,6 +50,7 @@ from sample_data import SAMPLE_DATA_DIR
 
 TEMPLATES_DIR = SAMPLE_DATA_DIR / "templates"
 HANDWRITTEN_DEV = SAMPLE_DATA_DIR / "dev" / "handwritten.txt"
+INDEPENDENT_DEV = SAMPLE_DATA_DIR / "dev" / "independent.jsonl"  # a second annotator's; never trained on
 EXTENSION_INTENTS = (
     "LightBrighten",
     "LightDim",
@@ -209,8 +211,9 @@ def build_datasets(
     if HANDWRITTEN_DEV.exists():
         dev["handwritten"] = load_handwritten(schema)
 
-    # No dev sentence may appear in training.
+    # No dev sentence (nor one of the independent annotator's) may appear in training.
     dev_texts = {_norm(ex.text) for examples in dev.values() for ex in examples}
+    dev_texts |= _independent_texts()
     train = [ex for ex in train if _norm(ex.text) not in dev_texts]
     train = _dedupe(train)
     train += [
@@ -222,6 +225,13 @@ def build_datasets(
     data = Datasets(train=train, dev=dev, schema=schema)
     data.sizes = data.summary()
     return data
+
+
+def _independent_texts() -> set[str]:
+    if not INDEPENDENT_DEV.exists():
+        return set()
+    lines = INDEPENDENT_DEV.read_text(encoding="utf-8").splitlines()
+    return {_norm(json.loads(line)["text"]) for line in lines if line.strip()}
 
 
 def _with_synthetic(
