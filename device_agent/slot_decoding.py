@@ -100,6 +100,8 @@ def decode_slots(
             spans.append([slot, w, w, slot_prob])
 
     spans = _merge_adjacent_text_spans(spans, schema)
+    word_texts = [text[s:e].lower() for _t, s, e in words]
+    spans = _with_trailing_device_noun(_join_by_artist(spans, word_texts), word_texts)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
         start, end = words[first][1], words[last][2]
@@ -127,7 +129,47 @@ _UNIT_WORDS = {
     "minutes": ("minute", "minutes", "min", "mins", "m"),
     "seconds": ("second", "seconds", "sec", "secs", "s"),
 }
-_TEXT_SLOTS_MERGED = ("name", "area", "floor", "item", "search_query", "coffee_type")
+_TEXT_SLOTS_MERGED = ("name", "area", "floor", "item", "search_query", "coffee_type", "color")
+# A device's own name keeps the device noun that follows it ("the lava lamp" → name "lava lamp", as
+# "desk lamp"); scene/script words are not part of a name ("the movie scene" → name "movie").
+_NAME_NOUNS = frozenset(
+    {
+        "lamp", "lamps", "light", "lights", "lite", "lites", "bulb", "bulbs", "fan", "fans", "heater",
+        "speaker", "speakers", "tv", "television", "blind", "blinds", "shade", "shades", "curtain", "curtains",
+        "shutter", "shutters", "plug", "plugs", "socket", "sockets", "outlet", "outlets", "switch", "sensor",
+        "door", "doors", "gate", "gates", "window", "windows", "valve", "valves", "lock", "locks",
+        "thermostat", "radiator", "spotlight", "spotlights", "sconce", "sconces", "chandelier", "soundbar",
+        "stereo", "vacuum", "leds", "downlights",
+    }
+)
+
+
+def _join_by_artist(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """One search query across "by" ("bohemian rhapsody" by "queen" → "bohemian rhapsody by queen")."""
+    out: list[list[Any]] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        if (
+            prev
+            and prev[0] == span[0] == "search_query"
+            and span[1] == prev[2] + 2
+            and words[prev[2] + 1] == "by"
+        ):
+            prev[2] = span[2]
+            prev[3] = min(prev[3], span[3])
+        else:
+            out.append(list(span))
+    return out
+
+
+def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """Extend each ``name`` span over a device noun right after it ("lava" + "lamp" → "lava lamp")."""
+    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+    for span in spans:
+        nxt = span[2] + 1
+        if span[0] == "name" and nxt < len(words) and nxt not in taken and words[nxt] in _NAME_NOUNS:
+            span[2] = nxt
+    return spans
 
 
 def _duration_slot_by_unit(text: str, start: int, end: int, slot: str, allowed: set[str]) -> str:

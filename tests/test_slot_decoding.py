@@ -283,3 +283,48 @@ def test_an_area_never_ends_in_a_device_word(schema, bert_tok, text, area_words,
     slots = slot_values_dict(decode_slots(text, enc, one_hot(schema, tags, 16), schema, intent))
     assert slots.get("area") == area
     assert slots.get("domain") == domain
+
+
+def _word_tags_to_probs(schema, enc, word_tags, length=16):
+    tags = ["O"] + [word_tags[wid] if wid is not None else "O" for wid in enc.word_ids[1:]]
+    return one_hot(schema, tags, length)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "expected"),
+    [
+        # a device's own name keeps the device noun the model left out ("desk lamp" convention)
+        (
+            "could you turn on the lava lamp please",
+            "HassTurnOn",
+            ["O", "O", "O", "O", "O", "B-name", "O", "O"],
+            {"name": "lava lamp", "domain": "light"},
+        ),
+        # ... but never a scene word ("the movie scene" -> name "movie")
+        (
+            "activate the movie scene",
+            "HassTurnOn",
+            ["O", "O", "B-name", "O"],
+            {"name": "movie", "domain": "scene"},
+        ),
+        # two back-to-back colour words are one colour
+        (
+            "change the bedroom light to warm white",
+            "HassLightSet",
+            ["O", "O", "B-area", "O", "O", "B-color", "B-color"],
+            {"area": "bedroom", "color": "warm white"},
+        ),
+        # a search query spans "by"
+        (
+            "play bohemian rhapsody by queen",
+            "HassMediaSearchAndPlay",
+            ["O", "B-search_query", "I-search_query", "O", "B-search_query"],
+            {"search_query": "bohemian rhapsody by queen"},
+        ),
+    ],
+)
+def test_span_conventions_repair_cut_spans(schema, bert_tok, text, intent, word_tags, expected):
+    enc = bert_tok.encode(text, max_length=16)
+    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
+    values = slot_values_dict(slots)
+    assert {k: v for k, v in values.items() if k in expected} == expected
