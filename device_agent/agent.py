@@ -57,7 +57,7 @@ def load_recognizer(
     from device_agent.recognizer import Recognizer
 
     try:
-        recognizer = Recognizer.from_bundle(bundle.path, num_threads=num_threads)
+        recognizer = Recognizer.from_loaded_bundle(bundle, num_threads=num_threads)
     except UserError:
         raise
     except Exception as exc:  # a bundle that validates but whose model cannot be opened

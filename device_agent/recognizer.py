@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from device_agent.errors import UserError
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict
 from device_agent.wordpiece import Encoding, WordPieceTokenizer
+
+if TYPE_CHECKING:
+    from device_agent.bundle import Bundle
 
 # (input_ids [N, L], attention_mask [N, L]) -> {"intent_logits": [N, C], "slot_logits": [N, L, T]}
 BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
@@ -127,11 +130,18 @@ class Recognizer:
         cls, bundle_dir: str | Path | None = None, num_threads: int = 1, trusted_public_key: Any = None
     ) -> Recognizer:
         """Load a bundle (None = the shipped default) and run its int8 model with LiteRT."""
-        from device_agent.bundle import BundleError, default_bundle_dir, load_bundle
-        from device_agent.interpreter import TFLiteModel
+        from device_agent.bundle import default_bundle_dir, load_bundle
 
         path = Path(bundle_dir) if bundle_dir is not None else default_bundle_dir()
-        bundle = load_bundle(path, trusted_public_key=trusted_public_key)
+        return cls.from_loaded_bundle(load_bundle(path, trusted_public_key=trusted_public_key), num_threads)
+
+    @classmethod
+    def from_loaded_bundle(cls, bundle: Bundle, num_threads: int = 1) -> Recognizer:
+        """Run the int8 model of a bundle that ``load_bundle`` has already validated (checksums, signature)."""
+        from device_agent.bundle import BundleError
+        from device_agent.interpreter import TFLiteModel
+
+        path = bundle.path
         manifest = bundle.manifest
         schema = Schema.load(bundle.schema_path)
         if list(manifest.slot_tags) != schema.slot_tags:
