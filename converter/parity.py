@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-IGNORE = -100
+from device_agent.slot_decoding import word_spans
+
 MIN_INTENT_AGREEMENT = 0.99
 MAX_SLOT_F1_DROP = 0.01  # one point of F1
 QAT_HINT = (
@@ -31,36 +32,34 @@ QAT_HINT = (
 
 
 def gold_token_tags(example: dict[str, Any], encoding: Any, slot_tags: Sequence[str]) -> list[int]:
-    """Per token position: the gold BIO tag id on the first piece of each word, ``IGNORE`` elsewhere."""
-    tag_index = {t: i for i, t in enumerate(slot_tags)}
-    spans = [s for s in example.get("slots", []) if "start" in s and "end" in s]
-    out = [IGNORE] * len(encoding.input_ids)
-    seen_words: set[int] = set()
-    started: set[int] = set()
-    for pos, word in enumerate(encoding.word_ids):
-        if word is None or word in seen_words:
-            continue
-        seen_words.add(word)
-        char = encoding.offsets[pos][0]
-        tag = "O"
-        for k, span in enumerate(spans):
-            if span["start"] <= char < span["end"]:
-                tag = ("I-" if k in started else "B-") + span["type"]
-                started.add(k)
-                break
-        out[pos] = tag_index.get(tag, tag_index.get("O", 0))
-    return out
+    """Per token position: the gold BIO tag id on the first piece of each word, -100 elsewhere.
+
+    The training labels (:func:`converter.data.labelling.word_tags`) of an example dict whose ``slots`` carry
+    ``{"type", "start", "end"}`` (spans without offsets are skipped), read against the tag list ``slot_tags``.
+    """
+    from converter.data.example import Example, SlotSpan
+    from converter.data.labelling import word_tags
+
+    text = example["text"]
+    spans = tuple(
+        SlotSpan(s["type"], text[s["start"] : s["end"]], s["start"], s["end"])
+        for s in example.get("slots", [])
+        if "start" in s and "end" in s
+    )
+    gold = Example(text, str(example.get("intent", "")), spans)
+    return word_tags(gold, encoding, _TagList(list(slot_tags))).tolist()
+
+
+@dataclass(frozen=True)
+class _TagList:
+    """What :func:`converter.data.labelling.word_tags` reads of a schema: its BIO tag list."""
+
+    slot_tags: list[str]
 
 
 def first_piece_positions(encoding: Any) -> list[int]:
     """Positions of the first word-piece of every word (where slot tags are read)."""
-    seen: set[int] = set()
-    positions = []
-    for pos, word in enumerate(encoding.word_ids):
-        if word is not None and word not in seen:
-            seen.add(word)
-            positions.append(pos)
-    return positions
+    return [pos for pos, _start, _end in word_spans(encoding)]
 
 
 def bio_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
