@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
-from latency import machine, percentiles  # noqa: E402
+from latency import machine  # noqa: E402
 
 from converter.squeezebert.layers import SqueezeBertLayerNorm, SqueezeBertSelfAttention  # noqa: E402
 from converter.tflite_audit import xnnpack_placement  # noqa: E402
@@ -94,17 +95,30 @@ def convert(fn, shapes: list[tuple[int, ...]], int8: bool) -> bytes:
     return converter.convert()
 
 
-def time_model(content: bytes, resolver: str, runs: int) -> float:
+def time_models(contents: dict[str, bytes], resolver: str, runs: int, rounds: int = 10) -> dict[str, float]:
+    """p50 invoke (us) of each model, timed round-robin so that load from other processes hits all alike."""
     _, lite = load_interpreter_module()
-    it = lite.Interpreter(
-        model_content=content,
-        num_threads=1,
-        experimental_op_resolver_type=getattr(lite.OpResolverType, resolver),
-    )
-    it.allocate_tensors()
-    for d in it.get_input_details():
-        it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
-    return percentiles(it.invoke, runs=runs, warmup=20)["p50_ms"] * 1000
+    invokes = {}
+    for label, content in contents.items():
+        it = lite.Interpreter(
+            model_content=content,
+            num_threads=1,
+            experimental_op_resolver_type=getattr(lite.OpResolverType, resolver),
+        )
+        it.allocate_tensors()
+        for d in it.get_input_details():
+            it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+        for _ in range(20):
+            it.invoke()
+        invokes[label] = it.invoke
+    times: dict[str, list[float]] = {label: [] for label in contents}
+    for _ in range(rounds):
+        for label, invoke in invokes.items():
+            for _ in range(max(runs // rounds, 1)):
+                t0 = time.perf_counter()
+                invoke()
+                times[label].append(time.perf_counter() - t0)
+    return {label: float(np.percentile(t, 50)) * 1e6 for label, t in times.items()}
 
 
 def main() -> None:
@@ -116,12 +130,13 @@ def main() -> None:
         f32, i8 = convert(fn, shapes, False), convert(fn, shapes, True)
         i8x, _ = xnnpack_friendly(i8)
         row = {"block": name}
-        for label, content in (("float32", f32), ("int8", i8), ("int8 rewritten", i8x)):
+        contents = {"float32": f32, "int8": i8, "int8 rewritten": i8x}
+        xnnpack = time_models(contents, "AUTO", args.runs)
+        no_delegate = time_models(contents, "BUILTIN_WITHOUT_DEFAULT_DELEGATES", args.runs)
+        for label, content in contents.items():
             row[label] = {
-                "xnnpack_us": round(time_model(content, "AUTO", args.runs), 1),
-                "no_delegate_us": round(
-                    time_model(content, "BUILTIN_WITHOUT_DEFAULT_DELEGATES", args.runs), 1
-                ),
+                "xnnpack_us": round(xnnpack[label], 1),
+                "no_delegate_us": round(no_delegate[label], 1),
                 "ops_outside_xnnpack": xnnpack_placement(content)[1],
             }
         rows.append(row)
@@ -138,8 +153,8 @@ def main() -> None:
                 "suite": "int8_op_costs",
                 "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "machine": machine(),
-                "method": "one-block models, p50 of invoke, batch 1, one thread; LiteRT default (XNNPACK) and "
-                "BUILTIN_WITHOUT_DEFAULT_DELEGATES",
+                "method": "one-block models, p50 of invoke, batch 1, one thread, the three variants of a block timed "
+                "round-robin; LiteRT default (XNNPACK) and BUILTIN_WITHOUT_DEFAULT_DELEGATES",
                 "results": rows,
             },
             indent=2,
