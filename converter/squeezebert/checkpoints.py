@@ -57,38 +57,43 @@ def _pair(hf: str, keras_layer: str, layout: str, norm: bool = False) -> list[tu
     return [(hf + ".weight", keras_layer, "kernel", layout), (hf + ".bias", keras_layer, "bias", SAME)]
 
 
-def squeezebert_weight_table(num_layers: int) -> list[tuple[str, str, str, str]]:
-    """Rows (HF key without `transformer.`, Keras layer name, Keras weight attribute, layout)."""
+# Per encoder layer: Keras layer suffix -> (HF SqueezeBERT sub-key, HF BERT sub-key); `*layernorm` are norms.
+ENCODER_LAYER_KEYS = {
+    "attention_query": ("attention.query", "attention.self.query"),
+    "attention_key": ("attention.key", "attention.self.key"),
+    "attention_value": ("attention.value", "attention.self.value"),
+    "post_attention_conv": ("post_attention.conv1d", "attention.output.dense"),
+    "post_attention_layernorm": ("post_attention.layernorm", "attention.output.LayerNorm"),
+    "intermediate_conv": ("intermediate.conv1d", "intermediate.dense"),
+    "output_conv": ("output.conv1d", "output.dense"),
+    "output_layernorm": ("output.layernorm", "output.LayerNorm"),
+}
+SQUEEZEBERT_KEYS, BERT_KEYS = 0, 1  # which column of ENCODER_LAYER_KEYS
+
+
+def _weight_table(
+    num_layers: int, layer_prefix: str, column: int, layout: str
+) -> list[tuple[str, str, str, str]]:
+    """Embeddings, ``num_layers`` encoder layers (HF ``<layer_prefix><i>.``, kernels in ``layout``), pooler."""
     rows = _embedding_rows()
     for i in range(num_layers):
-        hf, k = f"encoder.layers.{i}.", f"encoder_layer_{i}_"
-        rows += _pair(hf + "attention.query", k + "attention_query", CONV)
-        rows += _pair(hf + "attention.key", k + "attention_key", CONV)
-        rows += _pair(hf + "attention.value", k + "attention_value", CONV)
-        rows += _pair(hf + "post_attention.conv1d", k + "post_attention_conv", CONV)
-        rows += _pair(hf + "post_attention.layernorm", k + "post_attention_layernorm", SAME, norm=True)
-        rows += _pair(hf + "intermediate.conv1d", k + "intermediate_conv", CONV)
-        rows += _pair(hf + "output.conv1d", k + "output_conv", CONV)
-        rows += _pair(hf + "output.layernorm", k + "output_layernorm", SAME, norm=True)
+        for keras_name, hf_names in ENCODER_LAYER_KEYS.items():
+            norm = keras_name.endswith("layernorm")
+            rows += _pair(
+                f"{layer_prefix}{i}.{hf_names[column]}", f"encoder_layer_{i}_{keras_name}", layout, norm
+            )
     rows += _pair("pooler.dense", "pooler_dense", LINEAR)
     return rows
+
+
+def squeezebert_weight_table(num_layers: int) -> list[tuple[str, str, str, str]]:
+    """Rows (HF key without `transformer.`, Keras layer name, Keras weight attribute, layout)."""
+    return _weight_table(num_layers, "encoder.layers.", SQUEEZEBERT_KEYS, CONV)
 
 
 def bert_weight_table(num_layers: int) -> list[tuple[str, str, str, str]]:
     """Rows (HF key without `bert.`, Keras layer name, Keras weight attribute, layout) for BERT checkpoints."""
-    rows = _embedding_rows()
-    for i in range(num_layers):
-        hf, k = f"encoder.layer.{i}.", f"encoder_layer_{i}_"
-        rows += _pair(hf + "attention.self.query", k + "attention_query", LINEAR_AS_CONV)
-        rows += _pair(hf + "attention.self.key", k + "attention_key", LINEAR_AS_CONV)
-        rows += _pair(hf + "attention.self.value", k + "attention_value", LINEAR_AS_CONV)
-        rows += _pair(hf + "attention.output.dense", k + "post_attention_conv", LINEAR_AS_CONV)
-        rows += _pair(hf + "attention.output.LayerNorm", k + "post_attention_layernorm", SAME, norm=True)
-        rows += _pair(hf + "intermediate.dense", k + "intermediate_conv", LINEAR_AS_CONV)
-        rows += _pair(hf + "output.dense", k + "output_conv", LINEAR_AS_CONV)
-        rows += _pair(hf + "output.LayerNorm", k + "output_layernorm", SAME, norm=True)
-    rows += _pair("pooler.dense", "pooler_dense", LINEAR)
-    return rows
+    return _weight_table(num_layers, "encoder.layer.", BERT_KEYS, LINEAR_AS_CONV)
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -249,27 +254,30 @@ def assign_weights(model: keras.Model, table, weights: dict[str, np.ndarray], pa
         variable.assign(value)
 
 
+HEAD_KEYS = frozenset({"classifier.weight", "classifier.bias"})
+
+
+def _load_hf(cls, path, overrides: dict, to_kwargs, prefix: str, table):
+    """Read a HF dir, build ``cls`` from its config (+ ``overrides``) and fill it; (backbone, head, config)."""
+    config, raw = read_checkpoint(path)
+    kwargs = {**to_kwargs(config, path), **overrides}
+    weights = _normalize_keys(raw, prefix)
+    backbone = cls(**kwargs)
+    assign_weights(backbone, table(kwargs["num_layers"]), weights, path, HEAD_KEYS)
+    head = {k: weights[k] for k in HEAD_KEYS if k in weights}
+    return backbone, head, config
+
+
 def load_hf_squeezebert(cls, path, **overrides):
     """Build a backbone of class `cls` from a HF SqueezeBERT dir; returns (backbone, head weights, config)."""
-    config, raw = read_checkpoint(path)
-    kwargs = {**squeezebert_config_to_kwargs(config, path), **overrides}
-    weights = _normalize_keys(raw, "transformer.")
-    backbone = cls(**kwargs)
-    head_keys = {"classifier.weight", "classifier.bias"}
-    assign_weights(backbone, squeezebert_weight_table(kwargs["num_layers"]), weights, path, head_keys)
-    head = {k: weights[k] for k in head_keys if k in weights}
-    return backbone, head, config
+    return _load_hf(
+        cls, path, overrides, squeezebert_config_to_kwargs, "transformer.", squeezebert_weight_table
+    )
 
 
 def load_hf_bert(cls, path, **overrides):
     """Build a backbone of class `cls` (all groups = 1) from a HF BERT-family dir (e.g. MiniLM)."""
-    config, raw = read_checkpoint(path)
-    kwargs = {**bert_config_to_kwargs(config, path), **overrides}
-    weights = _normalize_keys(raw, "bert.")
-    backbone = cls(**kwargs)
-    head_keys = {"classifier.weight", "classifier.bias"}
-    assign_weights(backbone, bert_weight_table(kwargs["num_layers"]), weights, path, head_keys)
-    return backbone
+    return _load_hf(cls, path, overrides, bert_config_to_kwargs, "bert.", bert_weight_table)[0]
 
 
 def load_sequence_classifier(path, num_labels: int | None = None, **overrides) -> keras.Model:
@@ -283,7 +291,7 @@ def load_sequence_classifier(path, num_labels: int | None = None, **overrides) -
 
     backbone, head, config = load_hf_squeezebert(SqueezeBertBackbone, path, **overrides)
     if head:
-        if set(head) != {"classifier.weight", "classifier.bias"}:
+        if set(head) != HEAD_KEYS:
             raise UserError(f"{path}: classifier head is incomplete (has {sorted(head)})")
         labels = int(head["classifier.weight"].shape[0])
         if num_labels is not None and num_labels != labels:
