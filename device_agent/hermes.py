@@ -22,7 +22,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
 NLU_QUERY = "hermes/nlu/query"
 NLU_NOT_RECOGNIZED = "hermes/nlu/intentNotRecognized"
@@ -106,8 +106,24 @@ def _dump(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+class _Message:
+    """``to_dict``/``from_dict``/``payload`` of a Hermes message dataclass (its fields, unknown keys dropped)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _fields(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def payload(self) -> bytes:
+        return _dump(self.to_dict())
+
+
 @dataclass
-class NluQuery:
+class NluQuery(_Message):
     """``hermes/nlu/query``: text to recognize. ``id`` is echoed in the answer."""
 
     input: str
@@ -122,19 +138,9 @@ class NluQuery:
     def topic() -> str:
         return NLU_QUERY
 
-    def to_dict(self) -> dict[str, Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NluQuery:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def payload(self) -> bytes:
-        return _dump(self.to_dict())
-
 
 @dataclass
-class NluIntent:
+class NluIntent(_Message):
     """``hermes/intent/<intentName>``: an intent was recognized."""
 
     input: str
@@ -149,19 +155,9 @@ class NluIntent:
     def topic(self) -> str:
         return intent_topic(self.intent["intentName"])
 
-    def to_dict(self) -> dict[str, Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NluIntent:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def payload(self) -> bytes:
-        return _dump(self.to_dict())
-
 
 @dataclass
-class NluIntentNotRecognized:
+class NluIntentNotRecognized(_Message):
     """``hermes/nlu/intentNotRecognized``: no intent (out of scope, filtered out, or empty text)."""
 
     input: str
@@ -174,19 +170,9 @@ class NluIntentNotRecognized:
     def topic() -> str:
         return NLU_NOT_RECOGNIZED
 
-    def to_dict(self) -> dict[str, Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NluIntentNotRecognized:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def payload(self) -> bytes:
-        return _dump(self.to_dict())
-
 
 @dataclass
-class NluError:
+class NluError(_Message):
     """``hermes/error/nlu``: a payload could not be handled. ``context`` holds (the start of) the payload."""
 
     error: str
@@ -197,16 +183,6 @@ class NluError:
     @staticmethod
     def topic() -> str:
         return NLU_ERROR
-
-    def to_dict(self) -> dict[str, Any]:
-        return _fields(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NluError:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def payload(self) -> bytes:
-        return _dump(self.to_dict())
 
 
 @dataclass
