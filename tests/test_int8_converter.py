@@ -245,6 +245,25 @@ def test_linux_attention_is_per_head_fully_connected_and_at_least_as_close_to_fl
     assert err_per_head <= 1.25 * err_batched, (err_per_head, err_batched)
 
 
+def test_no_xnnpack_rewrites_flag_is_honoured(tmp_path):
+    out, report_path = tmp_path / "plain.tflite", tmp_path / "plain.json"
+    code, text = run_cli(
+        [
+            "convert",
+            str(tiny_model_dir()),
+            "--out",
+            str(out),
+            "--report",
+            str(report_path),
+            "--no-xnnpack-rewrites",
+        ]
+    )
+    assert code == 0, text
+    report = json.loads(report_path.read_text())
+    assert not any("SQUARED_DIFFERENCE" in r for r in report["graph_rewrites"])
+    assert "SQUARED_DIFFERENCE" in report["audit"]["op_counts"]
+
+
 def _keras_model():
     import converter.squeezebert  # noqa: F401
     from converter.model_dir import load_keras_model
