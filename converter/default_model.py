@@ -110,18 +110,28 @@ def package_model_dir(
 
 
 def build_default_bundle(
-    out: Path, work: Path, config=None, progress=print, version: str = MODEL_VERSION
+    out: Path,
+    work: Path,
+    config=None,
+    progress=print,
+    version: str = MODEL_VERSION,
+    trained: Path | None = None,
 ) -> dict[str, Any]:
-    """Train, convert, bundle and evaluate; returns the measured summary."""
+    """Train (or take the ``trained`` model directory), convert, bundle and evaluate; return the summary."""
     from converter.train_pipeline import train
 
     config = config or default_config()
     started = time.perf_counter()
-    model_dir = work / "model"
-    if model_dir.exists():
-        shutil.rmtree(model_dir)
-    report = train(config, model_dir, progress=progress)
-    train_seconds = time.perf_counter() - started
+    if trained is not None:
+        model_dir = trained
+        report = json.loads((model_dir / "training_report.json").read_text(encoding="utf-8"))
+        train_seconds = float(report["seconds"]["total"])
+    else:
+        model_dir = work / "model"
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        report = train(config, model_dir, progress=progress)
+        train_seconds = time.perf_counter() - started
     packaged = package_model_dir(model_dir, out, work, progress, version)
     return {
         "model": {"name": MODEL_NAME, "version": version, "int8_bytes": packaged["int8_bytes"]},
@@ -153,7 +163,22 @@ def build_default_bundle(
 @click.option("--no-teacher", is_flag=True, help="Skip distillation (quicker, usually less accurate).")
 @click.option("--epochs", type=int, default=None)
 @click.option("--version", "version", default=MODEL_VERSION, show_default=True, help="Bundle version.")
-def main(out: Path, work: Path, results: Path, no_teacher: bool, epochs: int | None, version: str) -> None:
+@click.option(
+    "--from-model",
+    "trained",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Package this already trained model directory (`squeezehome train --out`) instead of training.",
+)
+def main(
+    out: Path,
+    work: Path,
+    results: Path,
+    no_teacher: bool,
+    epochs: int | None,
+    version: str,
+    trained: Path | None,
+) -> None:
     """Reproduce the shipped default bundle."""
     from converter.training import configure_runtime
 
@@ -165,8 +190,10 @@ def main(out: Path, work: Path, results: Path, no_teacher: bool, epochs: int | N
     config = default_config(**overrides)
     configure_runtime(config.seed)
     work.mkdir(parents=True, exist_ok=True)
+    if trained is not None and not (trained / "training_report.json").is_file():
+        raise click.ClickException(f"--from-model {trained}: no training_report.json; is it a model directory?")
     summary = build_default_bundle(
-        out, work, config, progress=lambda s: click.echo(s, err=True), version=version
+        out, work, config, progress=lambda s: click.echo(s, err=True), version=version, trained=trained
     )
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -126,3 +126,27 @@ def test_out_must_not_be_some_other_directory(tmp_path, capsys):
 
 def teardown_module():
     keras.backend.clear_session()
+
+
+def test_default_model_pipeline_packages_a_trained_model_directory(trained, tmp_path):
+    from converter.default_model import main as default_model
+
+    out, results = tmp_path / "bundle", tmp_path / "default_model.json"
+    args = ["--from-model", str(trained), "--out", str(out), "--work", str(tmp_path / "work")]
+    default_model.main([*args, "--results", str(results), "--version", "0.0.1"], standalone_mode=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model"]["version"] == "0.0.1"
+    summary = json.loads(results.read_text())
+    assert summary["model"]["int8_bytes"] == (out / "model.tflite").stat().st_size
+    assert summary["dev_float"] == load_model_dir(trained).report["dev"]
+    assert set(summary["dev_int8"]) == set(summary["dev_float"])
+
+
+def test_default_model_from_a_directory_that_is_not_a_model(tmp_path, capsys):
+    from converter.default_model import run
+
+    with pytest.raises(SystemExit) as exc:
+        run(["--from-model", str(tmp_path), "--out", str(tmp_path / "b"), "--work", str(tmp_path / "w")])
+    assert exc.value.code != 0
+    err = capsys.readouterr().err
+    assert "no training_report.json" in err and "Traceback" not in err
