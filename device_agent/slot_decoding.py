@@ -104,7 +104,7 @@ def decode_slots(
     spans = _with_trailing_device_noun(_join_by_artist(spans, word_texts), word_texts)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
-        start, end = words[first][1], words[last][2]
+        start, end = _whole_words(text, words[first][1], words[last][2])
         if slot in DURATION_SLOTS:
             slot = _duration_slot_by_unit(text, start, end, slot, allowed)
         if slot not in allowed or conf < min_confidence:
@@ -142,6 +142,24 @@ _NAME_NOUNS = frozenset(
         "stereo", "vacuum", "leds", "downlights",
     }
 )
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "'’-"
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to whole written words: the tokenizer splits "nan's" and "sweeps-a-lot" at punctuation,
+    and a span that starts at "s" of "nan's room" means "nan's room"."""
+    while start > 0 and _is_word_char(text[start - 1]) and _is_word_char(text[start]):
+        start -= 1
+    while end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1]):
+        end += 1
+    while end > start and text[end - 1] in "'’-":  # "the kids' room" keeps its apostrophe, not "lamp-"
+        if text[end - 1] in "'’" and end - 2 >= start and text[end - 2] == "s":
+            break
+        end -= 1
+    return start, end
 
 
 def _join_by_artist(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

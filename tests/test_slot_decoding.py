@@ -286,7 +286,8 @@ def test_an_area_never_ends_in_a_device_word(schema, bert_tok, text, area_words,
 
 
 def _word_tags_to_probs(schema, enc, word_tags, length=16):
-    tags = ["O"] + [word_tags[wid] if wid is not None else "O" for wid in enc.word_ids[1:]]
+    padded = word_tags + ["O"] * len(enc.word_ids)
+    tags = ["O"] + [padded[wid] if wid is not None else "O" for wid in enc.word_ids[1:]]
     return one_hot(schema, tags, length)
 
 
@@ -313,6 +314,19 @@ def _word_tags_to_probs(schema, enc, word_tags, length=16):
             "HassLightSet",
             ["O", "O", "B-area", "O", "O", "B-color", "B-color"],
             {"area": "bedroom", "color": "warm white"},
+        ),
+        # a span is whole written words: the tokenizer's "nan ' s room" is "nan's room"
+        (
+            "dim the lights in nan's room",
+            "LightDim",
+            ["O"] * 6 + ["B-area", "I-area"],  # words: dim the lights in nan ' s room
+            {"area": "nan's room"},
+        ),
+        (
+            "send sir sweeps-a-lot back to the dock",
+            "HassVacuumReturnToBase",
+            ["O", "B-name", "I-name"],
+            {"name": "sir sweeps-a-lot"},
         ),
         # a search query spans "by"
         (
