@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,7 +167,7 @@ def convert(
     say(f"loading {source.keras_path}")
     keras_model = _load_keras(source.keras_path)
     cal = calibration_inputs(texts, source.vocab_path, length, limit=max_calibration)
-    with click.progressbar(length=len(cal), label="calibration", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=len(cal), label="calibration", file=sys.stderr) as bar:
         result = convert_int8(
             keras_model,
             cal,
