@@ -107,7 +107,62 @@ def test_indirect_light_and_state_forms(extension_examples):
     humidity = [e for e in by_intent["HassGetState"] if "humidity" in e.text]
     assert humidity and all(e.values.get("domain") == "sensor" for e in humidity)
     typo_off = [e for e in by_intent["HassTurnOff"] if re.match(r"(turn|switch|tun|trun) of ", e.text)]
-    assert typo_off and all(e.values.get("domain") == "light" or "name" in e.values for e in typo_off)
+    assert typo_off and all({"domain", "name", "area"} & e.values.keys() for e in typo_off)
+
+
+SLIP_VERB = r"(turn|trun|tunr|tern|trn|tun|turm|tuen|switch|swtich|swich|swithc|swtch|witch)"
+
+
+def test_verb_typos_keep_on_and_off_apart(own, lists, schema):
+    """A "turn of" slip is off: no own template labels it on; "trun on" and "turn onn" are on."""
+    examples = [
+        e for c in own for e in expand_custom_templates(c, schema, lists, random.Random(1), per_intent=1500)
+    ]
+    of_forms = [e for e in examples if re.search(rf"\b{SLIP_VERB} (of|offf|oof)\b", e.text)]
+    assert len(of_forms) >= 30 and {e.intent for e in of_forms} <= {"HassTurnOff", "HassMediaPlayerMute"}
+    on_forms = [e for e in examples if re.match(rf"(can you |could you |could u )?{SLIP_VERB} onn? ", e.text)]
+    slipped_on = [e for e in on_forms if not e.text.startswith(("turn on", "switch on"))]
+    assert len(slipped_on) >= 30 and all(e.intent == "HassTurnOn" for e in slipped_on)
+    assert any(re.search(r"\b(lites|lihgts|ligths)\b", e.text) for e in slipped_on)
+
+
+def test_darkness_and_brightness_family_follows_the_schema(extension_examples):
+    """Dark (no light on) -> HassTurnOn; dim / not bright enough -> LightBrighten; too bright / glary -> LightDim."""
+    bare_dark = re.compile(
+        r"^(\w+ )?(it's|it is|its|the [\w' ]+ is) [\w ]*\bdark\b(?!.*(brighter|turn|brighten|increase))"
+    )
+    dark = [e for e in extension_examples if bare_dark.search(e.text)]
+    assert len(dark) >= 40 and all(e.intent == "HassTurnOn" for e in dark)
+    assert any("kinda dark" in e.text for e in dark) and any(e.text.endswith(" dark") for e in dark)
+    for intent, pattern in (
+        ("LightBrighten", r"\b(dim|not bright enough)\b"),
+        ("LightDim", r"\b(bright|glary)\b"),
+    ):
+        forms = [e for e in extension_examples if re.search(rf"\b(kinda|way too|so|a bit) {pattern}", e.text)]
+        assert len(forms) >= 10 and all(e.intent == intent for e in forms), intent
+
+
+def test_weather_media_and_nevermind_forms(extension_examples, own, lists, schema):
+    by_intent = {}
+    for e in extension_examples:
+        by_intent.setdefault(e.intent, []).append(e)
+    weather = [e.text for e in by_intent["HassGetWeather"]]
+    assert any(re.search(r"(umbrella|sunblock|gloves|layers|shorts)", t) for t in weather)
+    assert any("overcast" in t for t in weather) and any(
+        re.search(r"be (over|above|under|below) \w+", t) for t in weather
+    )
+    play = by_intent["HassMediaSearchAndPlay"]
+    assert any(e.text.startswith("i wanna hear") and e.values.get("search_query") for e in play)
+    assert any(" episodes of " in e.text and e.values.get("search_query") for e in play)
+    assert any(e.text.startswith("never mind i'll do it") for e in by_intent["HassNevermind"])
+    oos = next(c for c in own if c.path.name == "out_of_scope.yaml")
+    negatives = [
+        e.text for e in expand_custom_templates(oos, schema, lists, random.Random(2), per_intent=6000)
+    ]
+    for pattern in (r"^hey hey$", r"tic tac toe", r"^turn (left|right) (at|after) the \w+ (light|lights|traffic light)", r"drenched", r"sunset",
+                    r"payday", r"inside a lava lamp", r"see in the dark", r"^(add|sum|add up) \w+",
+                    r"'s (thermostat|heating|ac|air conditioning) (is|was|are|were) (set|turned|kept|cranked)", r"(loop|repeat) this track"):  # fmt: skip
+        assert any(re.search(pattern, t) for t in negatives), pattern
 
 
 def test_polite_wrappers_keep_whole_multi_word_names(extension_examples, lists):

@@ -43,10 +43,10 @@ SPEECH_SLIPS = {
 }  # fmt: skip
 # More slips per word (chosen at random with the one above).
 EXTRA_SLIPS = {
-    "lights": ["lihgts", "ligths"], "off": ["of", "offf"], "on": ["onn"], "turn": ["trun", "tunr"],
+    "lights": ["lihgts", "ligths", "lites"], "off": ["of", "offf"], "on": ["onn"], "turn": ["trun", "tunr", "tun"],
     "unmute": ["un mute", "unmut"], "unpause": ["un-pause", "unpase"], "living": ["livng", "liveing"],
     "bedroom": ["bedrom", "bed room"], "kitchen": ["kichen", "kitchn"], "bathroom": ["bathrom", "bath room"],
-    "switch": ["swtich", "witch"], "set": ["sett", "st"], "timer": ["timre", "tmer"], "lamp": ["lmap", "lamb"],
+    "switch": ["swtich", "witch", "swich"], "set": ["sett", "st"], "timer": ["timre", "tmer"], "lamp": ["lmap", "lamb"],
     "brighter": ["brigher", "britter"], "dim": ["dimm"], "thermostat": ["thermostate", "thermo"],
     "close": ["clsoe", "cloze"], "open": ["opne", "oppen"], "music": ["musci", "muisc"],
     "shopping": ["shoping", "shoppin"], "list": ["lsit", "lst"], "please": ["plz", "plase"],
@@ -155,7 +155,8 @@ def with_typo(ex: Example, rng: random.Random) -> Example:
 
     def typo(piece: str) -> str:
         words = piece.split(" ")
-        candidates = [i for i, w in enumerate(words) if len(w) >= 3 and w.isalpha()]
+        known = SPEECH_SLIPS.keys() | EXTRA_SLIPS.keys()  # short words too: "on" -> "onn", "off" -> "of"
+        candidates = [i for i, w in enumerate(words) if w.isalpha() and (len(w) >= 3 or w.lower() in known)]
         if not candidates:
             return piece
         i = rng.choice(candidates)
@@ -164,7 +165,9 @@ def with_typo(ex: Example, rng: random.Random) -> Example:
             *([SPEECH_SLIPS[w.lower()]] if w.lower() in SPEECH_SLIPS else []),
             *EXTRA_SLIPS.get(w.lower(), []),
         ]
-        if slips and rng.random() < 0.6:
+        if slips and (
+            len(w) < 3 or rng.random() < 0.6
+        ):  # short words only get known slips ("on" never becomes "no")
             words[i] = rng.choice(slips)
         else:
             j = rng.randrange(len(w) - 1)
