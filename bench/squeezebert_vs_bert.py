@@ -2,10 +2,12 @@
 
 Random weights (latency and size do not depend on training), joint heads on top (32 intents, 41 tags, as
 the product uses), sequence lengths 32 and 128, float32 and int8 TFLite, LiteRT default resolver (XNNPACK),
-batch 1, one thread, all models measured round-robin. Writes ``bench/results/squeezebert_vs_bert.json``
+batch 1, one thread, all models measured round-robin. ``int8`` is what ``squeezehome convert`` writes for
+Linux (per-head attention, XNNPACK-friendly rewrites); ``int8-batched`` the same with batched attention
+(int8 BATCH_MATMUL), the export before per-head attention. Writes ``bench/results/squeezebert_vs_bert.json``
 and prints a table.
 
-    python bench/squeezebert_vs_bert.py [--lengths 32 128] [--dtypes float32 int8] [--rounds 5 --runs 6]
+    python bench/squeezebert_vs_bert.py [--lengths 32 128] [--dtypes float32 int8 int8-batched] [--rounds 5 --runs 6]
 
 Converted models are cached (``--cache``), so a re-run on a quieter machine only re-measures.
 """
@@ -47,6 +49,7 @@ SHAPE = dict(
     attention_dropout=0.0,
     attention_mask_value=-20.0,
 )
+DTYPES = ("float32", "int8", "int8-batched")
 ARCHS = {
     "squeezebert-uncased": dict(
         q_groups=4, k_groups=4, v_groups=4, post_attention_groups=1, intermediate_groups=4, output_groups=4
@@ -80,8 +83,14 @@ def convert(arch: str, model: keras.Model, length: int, dtype: str, calibration:
     path = cache / f"{arch.split()[0]}-L{length}-{dtype}.tflite"
     t0 = time.perf_counter()
     if not path.is_file():
-        if dtype == "int8":
-            content = convert_int8(model, sample_inputs(length, calibration, seed=1), length, "linux").content
+        if dtype in ("int8", "int8-batched"):
+            content = convert_int8(
+                model,
+                sample_inputs(length, calibration, seed=1),
+                length,
+                "linux",
+                per_head_attention=dtype == "int8",
+            ).content
         else:
             content = convert_float32(model, length)
         path.write_bytes(content)
@@ -125,7 +134,13 @@ def measure_interleaved(rows: list[dict], rounds: int, runs_per_round: int) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[32, 128])
-    parser.add_argument("--dtypes", nargs="+", default=["float32", "int8"])
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        choices=DTYPES,
+        default=list(DTYPES),
+        help="int8 = per-head attention (convert's)",
+    )
     parser.add_argument("--archs", nargs="+", default=list(ARCHS))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=6, help="invokes per model per round")
@@ -164,7 +179,8 @@ def main() -> None:
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),
         "method": f"LiteRT default resolver (XNNPACK), 1 thread, batch 1; {args.rounds} rounds x {args.runs} "
-        "invokes per model, models interleaved; random weights; int8 with the XNNPACK-friendly rewrites",
+        "invokes per model, models interleaved; random weights; int8 with the XNNPACK-friendly rewrites and "
+        "per-head attention (as convert writes it), int8-batched with batched attention (int8 BATCH_MATMUL)",
         "shape": SHAPE,
         "results": results,
         "ratios": ratios(results),
