@@ -26,6 +26,7 @@ SUITES = {
     "firmware": "firmware_bench.py",
     "datasets": "dataset_stats.py",
 }
+DEFAULT_MODEL_DIR = Path("build/default_model/model")
 
 
 def bench_dir() -> Path:
@@ -58,10 +59,26 @@ def merge_results(bench: Path) -> Path:
     help="Run only these suites (repeatable; default: all).",
 )
 @click.option("--plots-only", is_flag=True, help="Do not run anything; merge existing results and plot.")
-def bench(suites: tuple[str, ...], plots_only: bool) -> None:
+@click.option(
+    "--model",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Trained model directory for the models suite [{DEFAULT_MODEL_DIR}, which `make default-model` leaves].",
+)
+def bench(suites: tuple[str, ...], plots_only: bool, model: Path | None) -> None:
     """Run the benchmark suites, write bench/results.json and PNG plots under bench/plots/."""
     root = bench_dir()
     chosen = list(suites) or list(SUITES)
+    extra = {suite: [] for suite in chosen}
+    if "models" in chosen and not plots_only:
+        model = model or root.parent / DEFAULT_MODEL_DIR
+        if not (model / "model.keras").is_file():
+            raise UserError(
+                f"the models suite needs a trained model directory (--model DIR); {model} has no model.keras. "
+                "Train one (`make default-model` or `squeezehome train --out DIR`) or leave the suite out "
+                "with --suite"
+            )
+        extra["models"] = ["--model", str(model)]
     if not plots_only:
         for i, suite in enumerate(chosen, 1):
             script = root / SUITES[suite]
@@ -69,7 +86,7 @@ def bench(suites: tuple[str, ...], plots_only: bool) -> None:
                 raise UserError(f"benchmark script {script} is missing")
             click.echo(f"[{i}/{len(chosen)}] {suite}: python {script.relative_to(root.parent)}")
             started = time.perf_counter()
-            proc = subprocess.run([sys.executable, str(script)], cwd=root.parent)
+            proc = subprocess.run([sys.executable, str(script), *extra[suite]], cwd=root.parent)
             if proc.returncode != 0:
                 raise UserError(
                     f"benchmark suite {suite} failed (exit {proc.returncode}); see its output above"
