@@ -150,13 +150,17 @@ def _is_word_char(ch: str) -> bool:
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen a span to whole written words: the tokenizer splits "nan's" and "sweeps-a-lot" at punctuation,
-    and a span that starts at "s" of "nan's room" means "nan's room"."""
+    and a span that starts at "s" of "nan's room" means "nan's room". Quotes around the span are not part of
+    it ("play 'dreams'" → "dreams")."""
     while start > 0 and _is_word_char(text[start - 1]) and _is_word_char(text[start]):
         start -= 1
     while end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1]):
         end += 1
-    while end > start and text[end - 1] in "'’-":  # "the kids' room" keeps its apostrophe, not "lamp-"
-        if text[end - 1] in "'’" and end - 2 >= start and text[end - 2] == "s":
+    while start < end and text[start] in "'’":  # an opening quote
+        start += 1
+    quoted = start > 0 and text[start - 1] in "'’‘\""
+    while end > start and text[end - 1] in "'’-":  # "the kids'" keeps its apostrophe, not "lamp-"
+        if not quoted and text[end - 1] in "'’" and end - 2 >= start and text[end - 2] == "s":
             break
         end -= 1
     return start, end

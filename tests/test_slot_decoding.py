@@ -342,3 +342,22 @@ def test_span_conventions_repair_cut_spans(schema, bert_tok, text, intent, word_
     slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
     values = slot_values_dict(slots)
     assert {k: v for k, v in values.items() if k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "slot", "raw"),
+    [
+        # quotes around a title are not part of its span, even when the title ends in "s"
+        ("play 'dreams'", "HassMediaSearchAndPlay", ["O", "O", "B-search_query"], "search_query", "dreams"),
+        ("play 'hey jude'", "HassMediaSearchAndPlay", ["O", "O", "B-search_query", "I-search_query"],
+         "search_query", "hey jude"),
+        ("play ’heroes’", "HassMediaSearchAndPlay", ["O", "O", "B-search_query"], "search_query", "heroes"),
+        # a plural possessive keeps its apostrophe
+        ("turn on the kids' lamp", "HassTurnOn", ["O", "O", "O", "B-name"], "name", "kids'"),
+    ],
+)  # fmt: skip
+def test_span_edges_drop_quotes_but_keep_possessives(schema, bert_tok, text, intent, word_tags, slot, raw):
+    enc = bert_tok.encode(text, max_length=16)
+    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
+    got = next(s for s in slots if s.slot == slot)
+    assert (got.raw_value, text[got.start : got.end]) == (raw, raw)
