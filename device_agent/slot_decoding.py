@@ -160,7 +160,7 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     quoted = start > 0 and text[start - 1] in "'’‘\""
     while end > start and text[end - 1] in "'’-":  # "the kids'" keeps its apostrophe, not "lamp-"
-        if not quoted and text[end - 1] in "'’" and end - 2 >= start and text[end - 2] == "s":
+        if not quoted and text[end - 1] in "'’" and end - 2 >= start and text[end - 2] in "sS":
             break
         end -= 1
     return start, end

@@ -354,6 +354,7 @@ def test_span_conventions_repair_cut_spans(schema, bert_tok, text, intent, word_
         ("play ’heroes’", "HassMediaSearchAndPlay", ["O", "O", "B-search_query"], "search_query", "heroes"),
         # a plural possessive keeps its apostrophe
         ("turn on the kids' lamp", "HassTurnOn", ["O", "O", "O", "B-name"], "name", "kids'"),
+        ("turn on the KIDS' lamp", "HassTurnOn", ["O", "O", "O", "B-name"], "name", "KIDS'"),
     ],
 )  # fmt: skip
 def test_span_edges_drop_quotes_but_keep_possessives(schema, bert_tok, text, intent, word_tags, slot, raw):
