@@ -221,9 +221,10 @@ def _merge_adjacent_text_spans(spans: list[list[Any]], schema: Schema) -> list[l
 def _end_before_device_words(text: str, start: int, end: int, schema: Schema) -> int:
     """The end of an area span without trailing generic device words ("living room lights" → "living room").
 
-    A span that is nothing but device words ("garage") is kept whole.
+    A span that is nothing but device words ("garage") is kept whole; a hyphen separates words too
+    ("kitchen-light" → "kitchen").
     """
-    words = list(re.finditer(r"\S+", text[start:end]))
+    words = list(re.finditer(r"[^\s-]+", text[start:end]))
     for first in range(1, len(words)):
         tail = text[start + words[first].start() : end].lower()
         if tail in schema.generic_device_words:

@@ -328,6 +328,13 @@ def _word_tags_to_probs(schema, enc, word_tags, length=16):
             ["O", "B-name", "I-name"],
             {"name": "sir sweeps-a-lot"},
         ),
+        # a hyphen separates an area from its device word ("kitchen" "-" "light" are three tokenizer words)
+        (
+            "turn on the kitchen-light",
+            "HassTurnOn",
+            ["O", "O", "O", "B-area"],
+            {"area": "kitchen", "domain": "light"},
+        ),
         # a search query spans "by"
         (
             "play bohemian rhapsody by queen",
