@@ -78,7 +78,7 @@ def bench(suites: tuple[str, ...], plots_only: bool, model: Path | None) -> None
                 "Train one (`make default-model` or `squeezehome train --out DIR`) or leave the suite out "
                 "with --suite"
             )
-        extra["models"] = ["--model", str(model)]
+        extra["models"] = ["--model", str(model.resolve())]  # the suite runs in the repository root
     if not plots_only:
         for i, suite in enumerate(chosen, 1):
             script = root / SUITES[suite]
