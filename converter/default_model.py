@@ -182,6 +182,14 @@ def main(
     """Reproduce the shipped default bundle."""
     from converter.training import configure_runtime
 
+    if trained is not None and (no_teacher or epochs):
+        raise click.ClickException(
+            "--from-model packages a trained model; --no-teacher/--epochs would be ignored"
+        )
+    if trained is not None and not (trained / "training_report.json").is_file():
+        raise click.ClickException(
+            f"--from-model {trained}: no training_report.json; is it a model directory?"
+        )
     overrides: dict[str, Any] = {}
     if no_teacher:
         overrides["teacher"] = False
@@ -190,8 +198,6 @@ def main(
     config = default_config(**overrides)
     configure_runtime(config.seed)
     work.mkdir(parents=True, exist_ok=True)
-    if trained is not None and not (trained / "training_report.json").is_file():
-        raise click.ClickException(f"--from-model {trained}: no training_report.json; is it a model directory?")
     summary = build_default_bundle(
         out, work, config, progress=lambda s: click.echo(s, err=True), version=version, trained=trained
     )

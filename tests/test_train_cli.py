@@ -150,3 +150,16 @@ def test_default_model_from_a_directory_that_is_not_a_model(tmp_path, capsys):
     assert exc.value.code != 0
     err = capsys.readouterr().err
     assert "no training_report.json" in err and "Traceback" not in err
+
+
+def test_default_model_from_a_model_directory_refuses_training_options(tmp_path, capsys):
+    from converter.default_model import run
+
+    (tmp_path / "training_report.json").write_text("{}")
+    for option in (["--epochs", "3"], ["--no-teacher"]):
+        with pytest.raises(SystemExit) as exc:
+            run(["--from-model", str(tmp_path), "--work", str(tmp_path / "w"), *option])
+        assert exc.value.code != 0
+        err = capsys.readouterr().err
+        assert "would be ignored" in err and "Traceback" not in err
+    assert not (tmp_path / "w").exists()
