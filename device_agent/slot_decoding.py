@@ -4,9 +4,11 @@ The model predicts a BIO tag on the first word-piece of every word. :func:`decod
 predictions with a constrained Viterbi pass (well-formed BIO, only the slots the intent carries), cuts the span
 out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
-Schema conventions are enforced on the spans: a duration slot follows its unit word, adjacent pieces of
-one text slot are joined, a bare generic device word is never a ``name``, and an ``area`` never ends in one
-("the bedroom tv" → area "bedroom"; the device word becomes the inferred ``domain``).
+Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole written words ("nan's room"),
+a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query spans
+"by", a ``name`` keeps the device noun right after it ("lava lamp"), a bare generic device word is never a
+``name``, and an ``area`` never ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the
+inferred ``domain``).
 
 Example:
     >>> schema = Schema.load()
