@@ -7,8 +7,8 @@ adds the slots the schema infers rather than tags (``domain``, ``device_class``,
 Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole written words ("nan's room"),
 a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query spans
 "by", a ``name`` keeps the device noun right after it ("lava lamp"), a bare generic device word is never a
-``name``, and an ``area`` never ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the
-inferred ``domain``).
+``name``, and an ``area``/``floor`` never ends in one ("the bedroom tv" → area "bedroom"; the device word
+becomes the inferred ``domain``).
 
 Example:
     >>> schema = Schema.load()
@@ -111,7 +111,7 @@ def decode_slots(
             slot = _duration_slot_by_unit(text, start, end, slot, allowed)
         if slot not in allowed or conf < min_confidence:
             continue
-        if slot == "area":
+        if slot in ("area", "floor"):
             end = _end_before_device_words(text, start, end, schema)
         raw = text[start:end]
         spec = schema.slot(slot)
@@ -221,7 +221,7 @@ def _merge_adjacent_text_spans(spans: list[list[Any]], schema: Schema) -> list[l
 
 
 def _end_before_device_words(text: str, start: int, end: int, schema: Schema) -> int:
-    """The end of an area span without trailing generic device words ("living room lights" → "living room").
+    """The end of an area/floor span without trailing generic device words ("living room lights" → "living room").
 
     A span that is nothing but device words ("garage") is kept whole; a hyphen separates words too
     ("kitchen-light" → "kitchen").

@@ -335,6 +335,13 @@ def _word_tags_to_probs(schema, enc, word_tags, length=16):
             ["O", "O", "O", "B-area"],
             {"area": "kitchen", "domain": "light"},
         ),
+        # ... and so does a floor (SCHEMA.md: "an area or floor followed by a kind of device")
+        (
+            "turn off the upstairs lights",
+            "HassTurnOff",
+            ["O", "O", "O", "B-floor", "I-floor"],
+            {"floor": "upstairs", "domain": "light"},
+        ),
         # a search query spans "by"
         (
             "play bohemian rhapsody by queen",
