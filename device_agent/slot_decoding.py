@@ -143,7 +143,7 @@ _NAME_NOUNS = frozenset(
         "thermostat", "radiator", "spotlight", "spotlights", "sconce", "sconces", "chandelier", "soundbar",
         "stereo", "vacuum", "leds", "downlights",
     }
-)
+)  # fmt: skip
 
 
 def _is_word_char(ch: str) -> bool:
