@@ -1,8 +1,9 @@
 """The default model side by side: float Keras vs float32 TFLite vs int8 TFLite (as ``convert`` writes it:
 per-head attention + XNNPACK-friendly rewrites; with batched attention; the plain converter output) — size,
-invoke p50/p99 (batch 1, one thread, LiteRT default resolver = XNNPACK), recognize() end to end (tokenize + invoke + decode) p50/p99, accuracy on the evaluation set, XNNPACK
-delegate partitions, and the wall time of `squeezehome convert` on the model. Variants are timed
-round-robin (``--rounds``) so that load from other processes hits all of them alike.
+invoke p50/p99 (batch 1, one thread, LiteRT default resolver = XNNPACK), recognize() end to end (tokenize +
+invoke + decode) p50/p99, accuracy on the evaluation set, XNNPACK delegate partitions, and the wall time of
+`squeezehome convert` on the model. Variants are timed round-robin (``--rounds``) so that load from other
+processes hits all of them alike.
 
 Writes ``bench/results/models.json`` and prints a table.
 
