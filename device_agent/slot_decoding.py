@@ -101,7 +101,7 @@ def decode_slots(
         else:
             spans.append([slot, w, w, slot_prob])
 
-    spans = _merge_adjacent_text_spans(spans, schema)
+    spans = _merge_adjacent_text_spans(spans)
     word_texts = [text[s:e].lower() for _t, s, e in words]
     spans = _with_trailing_device_noun(_join_by_artist(spans, word_texts), word_texts)
     out: list[SlotValue] = []
@@ -138,10 +138,11 @@ _NAME_NOUNS = frozenset(
     {
         "lamp", "lamps", "light", "lights", "lite", "lites", "bulb", "bulbs", "fan", "fans", "heater",
         "speaker", "speakers", "tv", "television", "blind", "blinds", "shade", "shades", "curtain", "curtains",
-        "shutter", "shutters", "plug", "plugs", "socket", "sockets", "outlet", "outlets", "switch", "sensor",
-        "door", "doors", "gate", "gates", "window", "windows", "valve", "valves", "lock", "locks",
-        "thermostat", "radiator", "spotlight", "spotlights", "sconce", "sconces", "chandelier", "soundbar",
-        "stereo", "vacuum", "leds", "downlights",
+        "shutter", "shutters", "plug", "plugs", "socket", "sockets", "outlet", "outlets", "switch", "switches",
+        "sensor", "sensors", "heaters", "door", "doors", "gate", "gates", "window", "windows", "valve", "valves",
+        "lock", "locks", "thermostat", "thermostats", "radiator", "radiators", "spotlight", "spotlights",
+        "sconce", "sconces", "chandelier", "chandeliers", "soundbar", "stereo", "vacuum", "led", "leds",
+        "downlight", "downlights",
     }
 )  # fmt: skip
 
@@ -207,7 +208,7 @@ def _duration_slot_by_unit(text: str, start: int, end: int, slot: str, allowed: 
     return slot
 
 
-def _merge_adjacent_text_spans(spans: list[list[Any]], schema: Schema) -> list[list[Any]]:
+def _merge_adjacent_text_spans(spans: list[list[Any]]) -> list[list[Any]]:
     """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper")."""
     merged: list[list[Any]] = []
     for span in spans:
