@@ -263,6 +263,12 @@ def test_bad_input_never_crashes(schema, tok, text):
             assert slot.slot in schema.slots and text[slot.start : slot.end] == slot.raw_value
 
 
+def _word_tags_to_probs(schema, enc, word_tags, length=16):
+    padded = word_tags + ["O"] * len(enc.word_ids)
+    tags = ["O"] + [padded[wid] if wid is not None else "O" for wid in enc.word_ids[1:]]
+    return one_hot(schema, tags, length)
+
+
 @pytest.mark.parametrize(
     ("text", "area_words", "area", "domain"),
     [
@@ -273,22 +279,13 @@ def test_bad_input_never_crashes(schema, tok, text):
 )
 def test_an_area_never_ends_in_a_device_word(schema, bert_tok, text, area_words, area, domain):
     enc = bert_tok.encode(text, max_length=16)
-    word_tags = ["O"] * len(text.split())
     first, last = area_words
-    word_tags[first] = "B-area"
-    for w in range(first + 1, last + 1):
-        word_tags[w] = "I-area"
-    tags = ["O"] + [word_tags[wid] if wid is not None else "O" for wid in enc.word_ids[1:]]
+    word_tags = ["O"] * first + ["B-area"] + ["I-area"] * (last - first)
     intent = "HassTurnOff" if "off" in text else "HassTurnOn"
-    slots = slot_values_dict(decode_slots(text, enc, one_hot(schema, tags, 16), schema, intent))
+    probs = _word_tags_to_probs(schema, enc, word_tags)
+    slots = slot_values_dict(decode_slots(text, enc, probs, schema, intent))
     assert slots.get("area") == area
     assert slots.get("domain") == domain
-
-
-def _word_tags_to_probs(schema, enc, word_tags, length=16):
-    padded = word_tags + ["O"] * len(enc.word_ids)
-    tags = ["O"] + [padded[wid] if wid is not None else "O" for wid in enc.word_ids[1:]]
-    return one_hot(schema, tags, length)
 
 
 @pytest.mark.parametrize(
