@@ -6,8 +6,9 @@ out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by 
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
 Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole written words ("nan's room"),
 a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query spans
-"by", a ``name`` keeps the device noun right after it ("lava lamp"), a bare generic device word is never a
-``name``, and an ``area``/``floor`` never ends in one ("the bedroom tv" → area "bedroom"; the device word
+"by", a ``name`` keeps the device noun right after it ("lava lamp"), an ``area`` tagged as a bare "room"
+takes its modifier ("boiler room"), a bare generic device word is never a ``name``, and an ``area``/``floor``
+never ends in one ("the bedroom tv" → area "bedroom"; the device word
 becomes the inferred ``domain``).
 
 Example:
@@ -103,7 +104,8 @@ def decode_slots(
 
     spans = _merge_adjacent_text_spans(spans)
     word_texts = [text[s:e].lower() for _t, s, e in words]
-    spans = _with_trailing_device_noun(_join_by_artist(spans, word_texts), word_texts)
+    spans = _join_by_artist(spans, word_texts)
+    spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
         start, end = _whole_words(text, words[first][1], words[last][2])
@@ -185,6 +187,31 @@ def _join_by_artist(spans: list[list[Any]], words: list[str]) -> list[list[Any]]
         else:
             out.append(list(span))
     return out
+
+
+_AREA_HEADS = frozenset({"room", "closet"})
+_NOT_MODIFIERS = frozenset(
+    {"the", "my", "our", "your", "a", "an", "this", "that", "in", "on", "at", "of", "to", "for", "every",
+     "each", "whole", "entire", "all", "any", "some", "and", "or", "'", "’", "-"}
+)  # fmt: skip
+
+
+def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """An area tagged as a bare "room"/"closet" takes the word before it ("boiler" + "room" → "boiler room")."""
+    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+    for span in spans:
+        prev = span[1] - 1
+        if (
+            span[0] == "area"
+            and span[1] == span[2]
+            and words[span[1]] in _AREA_HEADS
+            and prev >= 0
+            and prev not in taken
+            and words[prev].isalpha()
+            and words[prev] not in _NOT_MODIFIERS
+        ):
+            span[1] = prev
+    return spans
 
 
 def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

@@ -339,6 +339,19 @@ def test_an_area_never_ends_in_a_device_word(schema, bert_tok, text, area_words,
             ["O", "O", "O", "B-floor", "I-floor"],
             {"floor": "upstairs", "domain": "light"},
         ),
+        # an area tagged as a bare "room" takes its modifier ("boiler room"), not a function word ("of room")
+        (
+            "turn on the light in the boiler room",
+            "HassTurnOn",
+            ["O", "O", "O", "O", "O", "O", "O", "B-area"],
+            {"area": "boiler room"},
+        ),
+        (
+            "brighten every light of room",
+            "LightBrighten",
+            ["O", "O", "O", "O", "B-area"],
+            {"area": "room"},
+        ),
         # a search query spans "by"
         (
             "play bohemian rhapsody by queen",
