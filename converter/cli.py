@@ -13,7 +13,7 @@ import sys
 import click
 
 from device_agent import __version__
-from device_agent.errors import UserError
+from device_agent.errors import UserError, run_click
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:attribute, short help shown by --help without importing the module)
@@ -92,22 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     args = sys.argv[1:] if argv is None else argv
     obj = "listing" if (not args or args[0] in {"-h", "--help"}) else None
-    try:
-        cli.main(args=args, prog_name="squeezehome", standalone_mode=False, obj=obj)
-    except UserError as exc:
-        click.echo(f"squeezehome: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("squeezehome: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("squeezehome: interrupted", err=True)
-        sys.exit(130)
+    run_click(cli, args, "squeezehome", obj=obj)
 
 
 if __name__ == "__main__":

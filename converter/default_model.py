@@ -210,18 +210,9 @@ def main(
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point with the CLI's error handling: a user-caused problem is one line and exit code 2."""
-    import sys
+    from device_agent.errors import run_click
 
-    from device_agent.errors import UserError
-
-    try:
-        main.main(args=argv, prog_name="python -m converter.default_model", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"squeezehome: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    run_click(main, argv, "python -m converter.default_model")
 
 
 if __name__ == "__main__":

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from device_agent import __version__
 from device_agent.cli import agent, listen, recognize, send
-from device_agent.errors import UserError
+from device_agent.errors import run_click
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,18 +20,7 @@ for command in (recognize, agent, send, listen):
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        main_group.main(args=argv, prog_name="python -m device_agent", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"squeezehome: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        sys.exit(130)
+    run_click(main_group, argv, "python -m device_agent")
 
 
 if __name__ == "__main__":
