@@ -102,9 +102,8 @@ def decode_slots(
         else:
             spans.append([slot, w, w, slot_prob])
 
-    spans = _merge_adjacent_text_spans(spans)
     word_texts = [text[s:e].lower() for _t, s, e in words]
-    spans = _join_by_artist(spans, word_texts)
+    spans = _merge_adjacent_text_spans(spans, word_texts)
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
@@ -171,24 +170,6 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _join_by_artist(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """One search query across "by" ("bohemian rhapsody" by "queen" → "bohemian rhapsody by queen")."""
-    out: list[list[Any]] = []
-    for span in spans:
-        prev = out[-1] if out else None
-        if (
-            prev
-            and prev[0] == span[0] == "search_query"
-            and span[1] == prev[2] + 2
-            and words[prev[2] + 1] == "by"
-        ):
-            prev[2] = span[2]
-            prev[3] = min(prev[3], span[3])
-        else:
-            out.append(list(span))
-    return out
-
-
 _AREA_HEADS = frozenset({"room", "closet"})
 _NOT_MODIFIERS = frozenset(
     {"the", "my", "our", "your", "a", "an", "this", "that", "in", "on", "at", "of", "to", "for", "every",
@@ -235,12 +216,16 @@ def _duration_slot_by_unit(text: str, start: int, end: int, slot: str, allowed: 
     return slot
 
 
-def _merge_adjacent_text_spans(spans: list[list[Any]]) -> list[list[Any]]:
-    """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper")."""
+def _merge_adjacent_text_spans(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper"), and search-query
+    spans across "by" ("bohemian rhapsody" by "queen" → "bohemian rhapsody by queen")."""
     merged: list[list[Any]] = []
     for span in spans:
         prev = merged[-1] if merged else None
-        if prev and prev[0] == span[0] and span[0] in _TEXT_SLOTS_MERGED and prev[2] == span[1] - 1:
+        same = prev is not None and prev[0] == span[0] and span[0] in _TEXT_SLOTS_MERGED
+        back_to_back = same and prev[2] == span[1] - 1
+        across_by = same and span[0] == "search_query" and prev[2] == span[1] - 2 and words[span[1] - 1] == "by"
+        if back_to_back or across_by:
             prev[2] = span[2]
             prev[3] = min(prev[3], span[3])
         else:
