@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
+if TYPE_CHECKING:
+    import click
 
 
 class UserError(Exception):
@@ -20,7 +21,10 @@ class UserError(Exception):
 
 def run_click(command: click.Command, argv: list[str] | None, prog_name: str, **extra: Any) -> None:
     """Run a click command as a console entry point: a user mistake is one line on stderr and exit code 2,
-    Ctrl-C is one line and 130, never a traceback."""
+    Ctrl-C is one line and 130, never a traceback. (click is imported here: this module stays importable
+    without any third-party package.)"""
+    import click
+
     try:
         command.main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
     except UserError as exc:
