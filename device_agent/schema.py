@@ -202,9 +202,10 @@ class Schema:
 
     @functools.cached_property
     def generic_device_words(self) -> frozenset[str]:
-        """Words that name a kind of device (inference domain and device-class words): never a ``name``."""
+        """Words that name a kind of thing (domain, device-class and generic name words): never a ``name``."""
         groups = [*self.inference.get("domain_words", {}).values()]
         groups += self.inference.get("device_class_words", {}).values()
+        groups.append(self.inference.get("generic_name_words", []))
         return frozenset(w for ws in groups for w in ws)
 
     @functools.cached_property

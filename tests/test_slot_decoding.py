@@ -386,3 +386,22 @@ def test_span_edges_drop_quotes_but_keep_possessives(schema, bert_tok, text, int
     slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
     got = next(s for s in slots if s.slot == slot)
     assert (got.raw_value, text[got.start : got.end]) == (raw, raw)
+
+
+@pytest.mark.parametrize(
+    ("text", "word_tags"),
+    [
+        ("what is this week's weather forecast", ["O"] * 7 + ["B-name"]),
+        ("what's the weather forecast", ["O", "O", "O", "O", "B-name", "I-name"]),
+    ],
+)
+def test_a_bare_weather_word_is_no_name(schema, bert_tok, text, word_tags):
+    enc = bert_tok.encode(text, max_length=16)
+    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, "HassGetWeather")
+    assert "name" not in slot_values_dict(slots)
+    # a weather entity's own name stays
+    named = "what's the weather like at the backyard station"
+    enc = bert_tok.encode(named, max_length=16)
+    tags = ["O"] * 8 + ["B-name", "I-name"]  # what ' s the weather like at the | backyard station
+    slots = decode_slots(named, enc, _word_tags_to_probs(schema, enc, tags), schema, "HassGetWeather")
+    assert slot_values_dict(slots).get("name") == "backyard station"
