@@ -1,9 +1,11 @@
 """Vocabulary trimming: keep only the word-pieces a task needs, so the embedding table shrinks.
 
-Kept, in their original order: the special tokens, every single-character piece (``x`` and ``##x``, so
-WordPiece can always fall back to characters and no word made of known characters becomes ``[UNK]``),
-every piece the given texts tokenize into, any extra pieces asked for, and optionally the most frequent
-remaining pieces up to a target size. The embedding rows are
+Kept, in their original order: the special tokens, every single-character piece of the Latin script,
+punctuation and common symbols (``x`` and ``##x``, so WordPiece can always fall back to characters and no
+word of such characters becomes ``[UNK]``), every piece the given texts tokenize into, any extra pieces
+asked for, and optionally the most frequent remaining pieces up to a target size. BERT's ~1,800 CJK, Arabic,
+Indic, … single characters are kept only where the texts need them: an English model gains more from
+1,800 more whole words than from characters of scripts it can only refuse (``all_scripts=True`` keeps them). The embedding rows are
 remapped with :func:`remap_rows`.
 
 Example:
@@ -49,12 +51,21 @@ def is_single_character(piece: str) -> bool:
     return len(body) == 1
 
 
+def is_latin_character(piece: str) -> bool:
+    """A single-character piece of Latin script, punctuation or a common symbol (``é``, ``##x``, ``’``, ``€``)."""
+    if not is_single_character(piece):
+        return False
+    code = ord(piece[-1])
+    return code <= 0x2FF or 0x1E00 <= code <= 0x1EFF or 0x2000 <= code <= 0x218F
+
+
 def trim_vocabulary(
     vocab: list[str],
     texts: Iterable[str],
     tokenize: Callable[[str], list[str]],
     keep: Iterable[str] = (),
     target_size: int | None = None,
+    all_scripts: bool = False,
 ) -> VocabTrim:
     """Keep special tokens, single-character pieces, the pieces ``texts`` need and ``keep``.
 
@@ -65,12 +76,14 @@ def trim_vocabulary(
         keep: further pieces to keep when present in ``vocab``.
         target_size: if larger than what is needed, fill up with the lowest-id remaining pieces (BERT's ids
             are frequency ordered), so words the data never had still find whole-word pieces.
+        all_scripts: keep the single characters of every script, not only Latin, punctuation and symbols.
     """
     index = {piece: i for i, piece in enumerate(vocab)}
     if not vocab or vocab[0] != "[PAD]":
         raise ValueError("the vocabulary must start with [PAD] (id 0 is padding)")
     wanted = {p for p in SPECIAL_TOKENS if p in index}
-    wanted.update(p for p in vocab if is_single_character(p))
+    single = is_single_character if all_scripts else is_latin_character
+    wanted.update(p for p in vocab if single(p))
     wanted.update(p for p in keep if p in index)
     for text in texts:
         wanted.update(p for p in tokenize(text) if p in index)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from converter.pretrained import bert_uncased_vocab_path
 from converter.vocab_trimming import (
     SPECIAL_TOKENS,
+    is_latin_character,
     is_single_character,
     read_vocab,
     remap_rows,
@@ -49,7 +50,7 @@ def test_trimmed_vocabulary_is_small_and_keeps_specials_and_characters(full, tri
     assert len(trim) < 2100 < len(vocab)
     assert trim.pieces[0] == "[PAD]"
     assert set(SPECIAL_TOKENS) <= set(trim.pieces)
-    assert {p for p in vocab if is_single_character(p)} <= set(trim.pieces)
+    assert {p for p in vocab if is_latin_character(p)} <= set(trim.pieces)
     assert list(trim.old_ids) == sorted(trim.old_ids)
     assert [vocab[i] for i in trim.old_ids] == trim.pieces
 
@@ -103,6 +104,20 @@ def test_target_size_fills_with_the_most_frequent_pieces(full):
         if not is_single_character(p) and p not in needed
     ]
     assert max(filled) < 6000  # BERT's ids are frequency ordered: the fill takes the commonest pieces
+
+
+def test_only_latin_characters_are_kept_unless_the_data_needs_others(full, trimmed):
+    vocab, tok = full
+    trim, small = trimmed
+    assert "ø" in trim.pieces and "’" in trim.pieces and "€" in trim.pieces
+    assert "中" not in trim.pieces and "##ש" not in trim.pieces
+    # Unseen words of Latin characters still tokenize without [UNK]; other scripts may not.
+    assert "[UNK]" not in _pieces(small, "turn on the zyxwvut lämp’s ½ bulb")
+    needs_cjk = trim_vocabulary(vocab, [*TEXTS, "中"], tokenize=lambda t: [p[0] for p in tok.tokenize(t)])
+    assert "中" in needs_cjk.pieces
+    every = trim_vocabulary(vocab, TEXTS, tokenize=lambda t: [p[0] for p in tok.tokenize(t)], all_scripts=True)
+    assert {p for p in vocab if is_single_character(p)} <= set(every.pieces)
+    assert len(every) - len(trim) > 1500
 
 
 def test_vocabulary_without_pad_first_is_refused():
