@@ -153,6 +153,7 @@ def expand_ha_templates(
     near_miss_per_intent: int = 60,
     source: str = "ha_templates",
     intents: Intents | None = None,
+    per_intent_for: dict[str, int] | None = None,
 ) -> list[Example]:
     """Sample up to ``per_intent`` distinct labelled sentences per mapped HA intent.
 
@@ -162,6 +163,7 @@ def expand_ha_templates(
         rng: seeded random source.
         per_intent: target number of distinct sentences per schema intent (fewer when the templates run out).
         near_miss_per_intent: the same for each HA intent that maps to NotRecognized.
+        per_intent_for: budgets of particular schema intents (instead of ``per_intent``).
     """
     intents = intents or load_ha_intents()
     by_intent: dict[str, list[_Block]] = {}
@@ -171,7 +173,10 @@ def expand_ha_templates(
     out: list[Example] = []
     for key in sorted(by_intent):
         blocks = by_intent[key]
-        budget = near_miss_per_intent if blocks[0].intent == NOT_RECOGNIZED else per_intent
+        if blocks[0].intent == NOT_RECOGNIZED:
+            budget = near_miss_per_intent
+        else:
+            budget = (per_intent_for or {}).get(key, per_intent)
         seen: set[str] = set()
         attempts = 0
         while len(seen) < budget and attempts < budget * 6:
