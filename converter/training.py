@@ -54,7 +54,7 @@ class TrainConfig:
     # teacher and distillation
     teacher: bool = True
     teacher_layers: int = 3
-    teacher_epochs: int = 2
+    teacher_epochs: int = 3
     teacher_learning_rate: float = 2e-4
     alpha: float = 0.5
     temperature: float = 2.0
