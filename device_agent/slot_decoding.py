@@ -108,6 +108,8 @@ def decode_slots(
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
         start, end = _whole_words(text, words[first][1], words[last][2])
+        if out and (out[-1].start, out[-1].end) == (start, end):
+            continue  # "19" and "5" of "19.5": one written word, one value
         if slot in DURATION_SLOTS:
             slot = _duration_slot_by_unit(text, start, end, slot, allowed)
         if slot not in allowed or conf < min_confidence:
@@ -152,13 +154,23 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch in "'’-"
 
 
+def _in_number(text: str, i: int) -> bool:
+    """``text[i]`` is the point or comma inside a written number ("19.5", "1,000")."""
+    return text[i] in ".," and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a span to whole written words: the tokenizer splits "nan's" and "sweeps-a-lot" at punctuation,
-    and a span that starts at "s" of "nan's room" means "nan's room". Quotes around the span are not part of
-    it ("play 'dreams'" → "dreams")."""
-    while start > 0 and _is_word_char(text[start - 1]) and _is_word_char(text[start]):
+    """Widen a span to whole written words: the tokenizer splits "nan's", "sweeps-a-lot" and "19.5" at
+    punctuation, and a span that starts at "s" of "nan's room" means "nan's room". Quotes around the span are
+    not part of it ("play 'dreams'" → "dreams")."""
+
+    def joined(i: int) -> bool:  # text[i] and text[i - 1] belong to one written word
+        both = _is_word_char(text[i - 1]) and _is_word_char(text[i])
+        return both or _in_number(text, i) or _in_number(text, i - 1)
+
+    while start > 0 and joined(start):
         start -= 1
-    while end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1]):
+    while end < len(text) and joined(end):
         end += 1
     while start < end and text[start] in "'’":  # an opening quote
         start += 1
@@ -224,7 +236,9 @@ def _merge_adjacent_text_spans(spans: list[list[Any]], words: list[str]) -> list
         prev = merged[-1] if merged else None
         same = prev is not None and prev[0] == span[0] and span[0] in _TEXT_SLOTS_MERGED
         back_to_back = same and prev[2] == span[1] - 1
-        across_by = same and span[0] == "search_query" and prev[2] == span[1] - 2 and words[span[1] - 1] == "by"
+        across_by = (
+            same and span[0] == "search_query" and prev[2] == span[1] - 2 and words[span[1] - 1] == "by"
+        )
         if back_to_back or across_by:
             prev[2] = span[2]
             prev[3] = min(prev[3], span[3])

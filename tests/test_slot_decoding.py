@@ -405,3 +405,20 @@ def test_a_bare_weather_word_is_no_name(schema, bert_tok, text, word_tags):
     tags = ["O"] * 8 + ["B-name", "I-name"]  # what ' s the weather like at the | backyard station
     slots = decode_slots(named, enc, _word_tags_to_probs(schema, enc, tags), schema, "HassGetWeather")
     assert slot_values_dict(slots).get("name") == "backyard station"
+
+
+@pytest.mark.parametrize(
+    "word_tags",
+    [
+        ["O", "O", "O", "O", "B-temperature", "O", "B-temperature"],  # "19" and "5" tagged apart
+        ["O", "O", "O", "O", "B-temperature", "O", "O"],  # only "19" tagged
+        ["O", "O", "O", "O", "B-temperature", "I-temperature", "I-temperature"],
+    ],
+)
+def test_a_decimal_number_is_one_value(schema, bert_tok, word_tags):
+    text = "set the temperature to 19.5"
+    enc = bert_tok.encode(text, max_length=16)
+    slots = decode_slots(
+        text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, "HassClimateSetTemperature"
+    )
+    assert [(s.slot, s.raw_value, s.value) for s in slots] == [("temperature", "19.5", 19.5)]
