@@ -190,21 +190,25 @@ _NOT_MODIFIERS = frozenset(
 
 
 def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """An area tagged as a bare "room"/"closet" takes the word before it ("boiler" + "room" → "boiler room")."""
+    """An area and the "room"/"closet" around it are one area: a bare "room" takes the word before it
+    ("boiler" + "room" → "boiler room", also when "boiler" was tagged a one-word name), and an area right
+    before an untagged "room" takes it ("grandma's" + "room")."""
     taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
-    for span in spans:
-        prev = span[1] - 1
-        if (
-            span[0] == "area"
-            and span[1] == span[2]
-            and words[span[1]] in _AREA_HEADS
-            and prev >= 0
-            and prev not in taken
-            and words[prev].isalpha()
-            and words[prev] not in _NOT_MODIFIERS
-        ):
-            span[1] = prev
-    return spans
+    absorbed: list[list[Any]] = []
+    for i, span in enumerate(spans):
+        if span[0] != "area":
+            continue
+        prev, nxt = span[1] - 1, span[2] + 1
+        if span[1] == span[2] and words[span[1]] in _AREA_HEADS and prev >= 0:
+            before = spans[i - 1] if i > 0 else None
+            if prev not in taken and words[prev].isalpha() and words[prev] not in _NOT_MODIFIERS:
+                span[1] = prev
+            elif before and before[0] == "name" and before[1] == before[2] == prev and words[prev].isalpha():
+                span[1] = prev
+                absorbed.append(before)
+        elif nxt < len(words) and nxt not in taken and words[nxt] in _AREA_HEADS:
+            span[2] = nxt
+    return [s for s in spans if not any(s is a for a in absorbed)]
 
 
 def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

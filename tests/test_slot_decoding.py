@@ -422,3 +422,35 @@ def test_a_decimal_number_is_one_value(schema, bert_tok, word_tags):
         text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, "HassClimateSetTemperature"
     )
     assert [(s.slot, s.raw_value, s.value) for s in slots] == [("temperature", "19.5", 19.5)]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "expected"),
+    [
+        # an area right before an untagged "room" takes it
+        (
+            "cancel all grandma's room timers",
+            "HassCancelTimer",
+            ["O", "O", "B-area", "I-area", "I-area", "O", "O"],
+            {"area": "grandma's room"},
+        ),
+        # a one-word name before a bare "room" area is the area's first word, not a name
+        (
+            "set the boiler room fan to fifteen percent",
+            "HassFanSetSpeed",
+            ["O", "O", "B-name", "B-area", "O", "O", "B-percentage", "I-percentage"],
+            {"area": "boiler room", "percentage": 15},
+        ),
+        # a longer name stays a name
+        (
+            "turn on the big desk lamp in the room",
+            "HassTurnOn",
+            ["O", "O", "O", "B-name", "I-name", "I-name", "O", "O", "B-area"],
+            {"name": "big desk lamp", "area": "room", "domain": "light"},
+        ),
+    ],
+)
+def test_an_area_and_its_room_word_are_one_area(schema, bert_tok, text, intent, word_tags, expected):
+    enc = bert_tok.encode(text, max_length=16)
+    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
+    assert slot_values_dict(slots) == expected
