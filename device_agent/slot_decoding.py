@@ -145,7 +145,9 @@ _NAME_NOUNS = frozenset(
         "sensor", "sensors", "heaters", "door", "doors", "gate", "gates", "window", "windows", "valve", "valves",
         "lock", "locks", "thermostat", "thermostats", "radiator", "radiators", "spotlight", "spotlights",
         "sconce", "sconces", "chandelier", "chandeliers", "soundbar", "stereo", "vacuum", "led", "leds",
-        "downlight", "downlights",
+        "downlight", "downlights", "pump", "pumps", "projector", "machine", "purifier", "humidifier",
+        "dehumidifier", "kettle", "charger", "fountain", "player", "receiver", "split", "strip", "lantern",
+        "sprinkler", "sprinklers", "camera", "tube", "diffuser", "blanket", "cooker", "fryer",
     }
 )  # fmt: skip
 

@@ -352,6 +352,13 @@ def test_an_area_never_ends_in_a_device_word(schema, bert_tok, text, area_words,
             ["O", "O", "O", "O", "B-area"],
             {"area": "room"},
         ),
+        # ... any device noun, not only lights ("heat" + "pump")
+        (
+            "how hot is my heat pump",
+            "HassClimateGetTemperature",
+            ["O", "O", "O", "O", "B-name", "O"],
+            {"name": "heat pump"},
+        ),
         # a search query spans "by"
         (
             "play bohemian rhapsody by queen",
