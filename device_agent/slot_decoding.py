@@ -105,6 +105,8 @@ def decode_slots(
     word_texts = [text[s:e].lower() for _t, s, e in words]
     spans = _merge_adjacent_text_spans(spans, word_texts)
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
+    if intent in _LIST_INTENTS:
+        spans = _whole_list_names(spans, word_texts)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
         start, end = _whole_words(text, words[first][1], words[last][2])
@@ -220,6 +222,27 @@ def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list
         nxt = span[2] + 1
         if span[0] == "name" and nxt < len(words) and nxt not in taken and words[nxt] in _NAME_NOUNS:
             span[2] = nxt
+    return spans
+
+
+_LIST_INTENTS = frozenset({"HassListAddItem"})
+
+
+def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A list's name runs up to the word "list" ("hardware" + "store" + list → "hardware store"), and "do" of
+    "to do" keeps its "to"."""
+    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+    for span in spans:
+        if span[0] != "name":
+            continue
+        after = range(span[2] + 1, min(span[2] + 3, len(words)))
+        for end in after:
+            if words[end] == "list":
+                if all(w not in taken and words[w].isalpha() for w in range(span[2] + 1, end)):
+                    span[2] = end - 1
+                break
+        if words[span[1]] == "do" and span[1] > 0 and words[span[1] - 1] == "to" and span[1] - 1 not in taken:
+            span[1] -= 1
     return spans
 
 

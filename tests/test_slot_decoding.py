@@ -461,3 +461,21 @@ def test_an_area_and_its_room_word_are_one_area(schema, bert_tok, text, intent, 
     enc = bert_tok.encode(text, max_length=16)
     slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
     assert slot_values_dict(slots) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word_tags", "name"),
+    [
+        (
+            "put batteries on the hardware store list",
+            ["O", "B-item", "O", "O", "B-name", "O", "O"],
+            "hardware store",
+        ),
+        ("add tea to my to do list", ["O", "B-item", "O", "O", "O", "B-name", "O"], "to do"),
+        ("add tea to my camping list", ["O", "B-item", "O", "O", "B-name", "O"], "camping"),
+    ],
+)
+def test_a_list_name_runs_up_to_the_word_list(schema, bert_tok, text, word_tags, name):
+    enc = bert_tok.encode(text, max_length=16)
+    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, "HassListAddItem")
+    assert slot_values_dict(slots)["name"] == name
