@@ -3,9 +3,9 @@
 Kept, in their original order: the special tokens, every single-character piece of the Latin script,
 punctuation and common symbols (``x`` and ``##x``, so WordPiece can always fall back to characters and no
 word of such characters becomes ``[UNK]``), every piece the given texts tokenize into, any extra pieces
-asked for, and optionally the most frequent remaining pieces up to a target size. BERT's ~1,800 CJK, Arabic,
-Indic, … single characters are kept only where the texts need them: an English model gains more from
-1,800 more whole words than from characters of scripts it can only refuse (``all_scripts=True`` keeps them). The embedding rows are
+asked for, and optionally the most frequent remaining pieces up to a target size. BERT's ~1,500 single
+characters of other scripts (CJK, Arabic, Indic, …) are kept only where the texts need them: their rows serve
+an English model better as more English pieces (``all_scripts=True`` keeps them). The embedding rows are
 remapped with :func:`remap_rows`.
 
 Example:
