@@ -51,7 +51,7 @@ def _check(config) -> None:
 @click.option(
     "--teacher-layers", type=int, default=None, help="MiniLM layers kept for the teacher [3 of 6; tiny 1]."
 )
-@click.option("--teacher-epochs", type=int, default=None, help="Teacher fine-tuning epochs [2; tiny 1].")
+@click.option("--teacher-epochs", type=int, default=None, help="Teacher fine-tuning epochs [3; tiny 1].")
 @click.option("--alpha", type=float, default=None, help="Weight of the teacher's soft targets, 0..1 [0.5].")
 @click.option("--temperature", type=float, default=None, help="Distillation temperature [2.0].")
 @click.option("--trim-vocab/--no-trim-vocab", default=True, show_default=True)
@@ -74,7 +74,12 @@ def _check(config) -> None:
 @click.option("--hidden", type=int, default=None, help="Student width [256].")
 @click.option("--heads", type=int, default=None, help="Attention heads [4].")
 @click.option("--max-length", type=int, default=32, show_default=True, help="Word-pieces per input.")
-@click.option("--limit-per-intent", type=int, default=None, help="Cap training examples per intent [450].")
+@click.option(
+    "--limit-per-intent",
+    type=int,
+    default=None,
+    help="Cap training examples per intent [450; twice that for the broad device intents].",
+)
 @click.option("--batch-size", type=int, default=None)
 @click.option("--learning-rate", type=float, default=None)
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
