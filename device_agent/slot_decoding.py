@@ -4,12 +4,12 @@ The model predicts a BIO tag on the first word-piece of every word. :func:`decod
 predictions with a constrained Viterbi pass (well-formed BIO, only the slots the intent carries), cuts the span
 out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
-Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole written words ("nan's room"),
-a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query spans
-"by", a ``name`` keeps the device noun right after it ("lava lamp"), an ``area`` tagged as a bare "room"
-takes its modifier ("boiler room"), a bare generic device word is never a ``name``, and an ``area``/``floor``
-never ends in one ("the bedroom tv" → area "bedroom"; the device word
-becomes the inferred ``domain``).
+Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole written words ("nan's room",
+"19.5"), a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query
+spans "by", a ``name`` keeps the device noun right after it ("lava lamp"), an ``area`` and the "room" around it
+are one area ("boiler room"), a list's name runs up to "list", a bare generic device word is never a ``name``,
+and an ``area``/``floor`` never ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the
+inferred ``domain``).
 
 Example:
     >>> schema = Schema.load()
@@ -198,7 +198,7 @@ def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[A
     ("boiler" + "room" → "boiler room", also when "boiler" was tagged a one-word name), and an area right
     before an untagged "room" takes it ("grandma's" + "room")."""
     taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
-    absorbed: list[list[Any]] = []
+    absorbed: set[int] = set()  # indices of one-word names that became an area's first word
     for i, span in enumerate(spans):
         if span[0] != "area":
             continue
@@ -209,10 +209,10 @@ def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[A
                 span[1] = prev
             elif before and before[0] == "name" and before[1] == before[2] == prev and words[prev].isalpha():
                 span[1] = prev
-                absorbed.append(before)
+                absorbed.add(i - 1)
         elif nxt < len(words) and nxt not in taken and words[nxt] in _AREA_HEADS:
             span[2] = nxt
-    return [s for s in spans if not any(s is a for a in absorbed)]
+    return [span for k, span in enumerate(spans) if k not in absorbed]
 
 
 def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

@@ -269,6 +269,12 @@ def _word_tags_to_probs(schema, enc, word_tags, length=16):
     return one_hot(schema, tags, length)
 
 
+def _decode_word_tags(schema, tok, text, intent, word_tags):
+    """Decode ``text`` as if the model had tagged its tokenizer words with ``word_tags``."""
+    enc = tok.encode(text, max_length=16)
+    return decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
+
+
 @pytest.mark.parametrize(
     ("text", "area_words", "area", "domain"),
     [
@@ -369,8 +375,7 @@ def test_an_area_never_ends_in_a_device_word(schema, bert_tok, text, area_words,
     ],
 )
 def test_span_conventions_repair_cut_spans(schema, bert_tok, text, intent, word_tags, expected):
-    enc = bert_tok.encode(text, max_length=16)
-    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
+    slots = _decode_word_tags(schema, bert_tok, text, intent, word_tags)
     values = slot_values_dict(slots)
     assert {k: v for k, v in values.items() if k in expected} == expected
 
@@ -389,8 +394,7 @@ def test_span_conventions_repair_cut_spans(schema, bert_tok, text, intent, word_
     ],
 )  # fmt: skip
 def test_span_edges_drop_quotes_but_keep_possessives(schema, bert_tok, text, intent, word_tags, slot, raw):
-    enc = bert_tok.encode(text, max_length=16)
-    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
+    slots = _decode_word_tags(schema, bert_tok, text, intent, word_tags)
     got = next(s for s in slots if s.slot == slot)
     assert (got.raw_value, text[got.start : got.end]) == (raw, raw)
 
@@ -403,14 +407,12 @@ def test_span_edges_drop_quotes_but_keep_possessives(schema, bert_tok, text, int
     ],
 )
 def test_a_bare_weather_word_is_no_name(schema, bert_tok, text, word_tags):
-    enc = bert_tok.encode(text, max_length=16)
-    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, "HassGetWeather")
+    slots = _decode_word_tags(schema, bert_tok, text, "HassGetWeather", word_tags)
     assert "name" not in slot_values_dict(slots)
     # a weather entity's own name stays
     named = "what's the weather like at the backyard station"
-    enc = bert_tok.encode(named, max_length=16)
     tags = ["O"] * 8 + ["B-name", "I-name"]  # what ' s the weather like at the | backyard station
-    slots = decode_slots(named, enc, _word_tags_to_probs(schema, enc, tags), schema, "HassGetWeather")
+    slots = _decode_word_tags(schema, bert_tok, named, "HassGetWeather", tags)
     assert slot_values_dict(slots).get("name") == "backyard station"
 
 
@@ -424,10 +426,7 @@ def test_a_bare_weather_word_is_no_name(schema, bert_tok, text, word_tags):
 )
 def test_a_decimal_number_is_one_value(schema, bert_tok, word_tags):
     text = "set the temperature to 19.5"
-    enc = bert_tok.encode(text, max_length=16)
-    slots = decode_slots(
-        text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, "HassClimateSetTemperature"
-    )
+    slots = _decode_word_tags(schema, bert_tok, text, "HassClimateSetTemperature", word_tags)
     assert [(s.slot, s.raw_value, s.value) for s in slots] == [("temperature", "19.5", 19.5)]
 
 
@@ -458,8 +457,7 @@ def test_a_decimal_number_is_one_value(schema, bert_tok, word_tags):
     ],
 )
 def test_an_area_and_its_room_word_are_one_area(schema, bert_tok, text, intent, word_tags, expected):
-    enc = bert_tok.encode(text, max_length=16)
-    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, intent)
+    slots = _decode_word_tags(schema, bert_tok, text, intent, word_tags)
     assert slot_values_dict(slots) == expected
 
 
@@ -476,6 +474,5 @@ def test_an_area_and_its_room_word_are_one_area(schema, bert_tok, text, intent, 
     ],
 )
 def test_a_list_name_runs_up_to_the_word_list(schema, bert_tok, text, word_tags, name):
-    enc = bert_tok.encode(text, max_length=16)
-    slots = decode_slots(text, enc, _word_tags_to_probs(schema, enc, word_tags), schema, "HassListAddItem")
+    slots = _decode_word_tags(schema, bert_tok, text, "HassListAddItem", word_tags)
     assert slot_values_dict(slots)["name"] == name

@@ -150,13 +150,17 @@ def with_casing(ex: Example, rng: random.Random) -> Example:
     return _rebuild(ex, [*segs, (end, None)], "cased")
 
 
+_KNOWN_SLIPS = SPEECH_SLIPS.keys() | EXTRA_SLIPS.keys()  # short words too: "on" -> "onn", "off" -> "of"
+
+
 def with_typo(ex: Example, rng: random.Random) -> Example:
     """One typo or speech slip in a word outside the slots (swap, drop or double a letter, or a known slip)."""
 
     def typo(piece: str) -> str:
         words = piece.split(" ")
-        known = SPEECH_SLIPS.keys() | EXTRA_SLIPS.keys()  # short words too: "on" -> "onn", "off" -> "of"
-        candidates = [i for i, w in enumerate(words) if w.isalpha() and (len(w) >= 3 or w.lower() in known)]
+        candidates = [
+            i for i, w in enumerate(words) if w.isalpha() and (len(w) >= 3 or w.lower() in _KNOWN_SLIPS)
+        ]
         if not candidates:
             return piece
         i = rng.choice(candidates)
@@ -165,9 +169,8 @@ def with_typo(ex: Example, rng: random.Random) -> Example:
             *([SPEECH_SLIPS[w.lower()]] if w.lower() in SPEECH_SLIPS else []),
             *EXTRA_SLIPS.get(w.lower(), []),
         ]
-        if slips and (
-            len(w) < 3 or rng.random() < 0.6
-        ):  # short words only get known slips ("on" never becomes "no")
+        short = len(w) < 3  # short words only get known slips ("on" never becomes "no")
+        if slips and (short or rng.random() < 0.6):
             words[i] = rng.choice(slips)
         else:
             j = rng.randrange(len(w) - 1)

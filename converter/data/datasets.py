@@ -56,18 +56,13 @@ EXTENSION_INTENTS = (
     "LightDim",
     "MakeCoffee",
 )  # no HA templates: twice the own-template budget
-# Intents whose own templates carry the indirect forms and speech slips HA's templates lack ("turn of the lamp",
-# "it's kinda dark", "do I need an umbrella tomorrow", "i wanna hear X"): 1.5x the own-template budget, so that
-# after the per-intent cap of training they are not drowned by HA's direct commands.
-INDIRECT_FORM_INTENTS = (
-    "HassTurnOn",
-    "HassTurnOff",
-    "HassGetWeather",
-    "HassMediaSearchAndPlay",
-    "HassNevermind",
-)
+# Intents whose own templates carry the indirect forms HA's templates lack ("do I need an umbrella tomorrow",
+# "i wanna hear X", "forget it"): 1.5x the own-template budget, so that after the per-intent cap of training
+# they are not drowned by HA's direct commands.
+INDIRECT_FORM_INTENTS = ("HassGetWeather", "HassMediaSearchAndPlay", "HassNevermind")
 # The device intents whose sentences carry the most slot patterns (any of 13 domains, names, areas, floors,
-# states, brightness, colours, positions): twice the template budgets and twice the per-intent cap of
+# states, brightness, colours, positions) and, for TurnOn/TurnOff, the most indirect forms and speech slips
+# ("turn of the lamp", "it's kinda dark"): twice the template budgets and twice the per-intent cap of
 # training, so their names and areas are not starved by intents with a handful of patterns.
 BROAD_INTENTS = ("HassTurnOn", "HassTurnOff", "HassGetState", "HassLightSet", "HassSetPosition")
 BROAD_SHARE = 2
