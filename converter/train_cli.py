@@ -70,6 +70,12 @@ def _check(config) -> None:
     default=None,
     help="Factorized embedding width, projected to --hidden [= hidden].",
 )
+@click.option(
+    "--freeze-embeddings/--train-embeddings",
+    default=False,
+    show_default=True,
+    help="Keep the pretrained word-piece table fixed (teacher, and student with --embedding-init).",
+)
 @click.option("--layers", type=int, default=None, help="Student layers [4].")
 @click.option("--hidden", type=int, default=None, help="Student width [256].")
 @click.option("--heads", type=int, default=None, help="Attention heads [4].")
@@ -85,7 +91,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, layers, hidden, heads, max_length, limit_per_intent, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, layers, hidden, heads, max_length, limit_per_intent, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -115,6 +121,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         teacher=teacher,
         trim_vocab=trim_vocab,
         embedding_init=embedding_init,
+        freeze_word_embeddings=freeze_embeddings,
         max_length=max_length,
     )
     config = TrainConfig.tiny_config(**overrides) if tiny else TrainConfig(**overrides)

@@ -102,6 +102,8 @@ def build_student(
     twin = build_joint_model(twin_backbone, n_intents, n_tags, dropout=config.dropout)
     for name in ("intent_head", "slot_head"):
         twin.get_layer(name).set_weights(student.get_layer(name).get_weights())
+    if minilm is not None and config.freeze_word_embeddings:
+        twin_backbone.get_layer("embeddings_word").trainable = False
     return student, twin
 
 
@@ -192,6 +194,8 @@ def train(
         t0 = time.perf_counter()
         teacher_backbone = build_teacher_backbone(trim, config.teacher_layers, None, source=minilm)
         teacher = build_joint_model(teacher_backbone, len(intents), len(tags), dropout=config.dropout)
+        if config.freeze_word_embeddings:
+            teacher_backbone.get_layer("embeddings_word").trainable = False
         progress(f"teacher: MiniLM, {config.teacher_layers} layers, {teacher.count_params():,} parameters")
         history = fit_joint_model(
             teacher,

@@ -48,6 +48,9 @@ class TrainConfig:
     activation: str = "gelu"
     embedding_init: bool = True  # student embeddings from MiniLM
     embedding_dim: int | None = None  # factorized embeddings (projected to hidden); None = hidden
+    # keep the pretrained word-piece table fixed (teacher, and student when embedding_init): pieces
+    # never seen in training stay in the same space as the ones that were
+    freeze_word_embeddings: bool = False
     # vocabulary
     trim_vocab: bool = True
     vocab_size: int = 8000  # fill a trimmed vocabulary up to this many pieces (0 = only what is needed)

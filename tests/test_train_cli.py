@@ -163,3 +163,30 @@ def test_default_model_from_a_model_directory_refuses_training_options(tmp_path,
         err = capsys.readouterr().err
         assert "would be ignored" in err and "Traceback" not in err
     assert not (tmp_path / "w").exists()
+
+
+def test_freeze_embeddings_keeps_the_pretrained_word_table(tmp_path):
+    """--freeze-embeddings: the saved student's word rows are exactly MiniLM's, projected; the rest trained."""
+    from converter.pretrained import bert_uncased_vocab_path
+    from converter.teacher import load_minilm, minilm_embedding_init
+    from converter.vocab_trimming import read_vocab
+
+    frozen, trained_too = tmp_path / "frozen", tmp_path / "trained"
+    main([*TINY, "--freeze-embeddings", "--out", str(frozen)])
+    main([*TINY, "--out", str(trained_too)])
+    full = {p: i for i, p in enumerate(read_vocab(bert_uncased_vocab_path()))}
+    pieces = (frozen / "vocab.txt").read_text(encoding="utf-8").splitlines()
+
+    class Rows:  # the trim's row selection, rebuilt from the saved vocabulary
+        old_ids = np.array([full[p] for p in pieces])
+
+        def __len__(self):
+            return len(pieces)
+
+    minilm = load_minilm()
+    init = minilm_embedding_init(minilm, 32, 32, Rows())["word"]
+    word = lambda d: load_model_dir(d).model.backbone.get_layer("embeddings_word").get_weights()[0]  # noqa: E731
+    np.testing.assert_array_equal(word(frozen), init)
+    assert np.abs(word(trained_too) - init).max() > 1e-3  # without the flag the table is trained
+    report = json.loads((frozen / "training_report.json").read_text())
+    assert report["config"]["freeze_word_embeddings"] is True

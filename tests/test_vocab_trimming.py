@@ -115,7 +115,9 @@ def test_only_latin_characters_are_kept_unless_the_data_needs_others(full, trimm
     assert "[UNK]" not in _pieces(small, "turn on the zyxwvut lämp’s ½ bulb")
     needs_cjk = trim_vocabulary(vocab, [*TEXTS, "中"], tokenize=lambda t: [p[0] for p in tok.tokenize(t)])
     assert "中" in needs_cjk.pieces
-    every = trim_vocabulary(vocab, TEXTS, tokenize=lambda t: [p[0] for p in tok.tokenize(t)], all_scripts=True)
+    every = trim_vocabulary(
+        vocab, TEXTS, tokenize=lambda t: [p[0] for p in tok.tokenize(t)], all_scripts=True
+    )
     assert {p for p in vocab if is_single_character(p)} <= set(every.pieces)
     assert len(every) - len(trim) > 1500
 
