@@ -26,6 +26,10 @@ def _check(config) -> None:
         raise UserError("--layers must be at least 1")
     if config.teacher and not 1 <= config.teacher_layers <= 6:
         raise UserError("--teacher-layers must be between 1 and 6 (MiniLM has 6)")
+    if config.freeze_word_embeddings and not (config.teacher or config.embedding_init):
+        raise UserError(
+            "--freeze-embeddings keeps MiniLM's word table fixed; it needs --teacher or --embedding-init"
+        )
     if config.embedding_init and (config.embedding_dim or config.hidden) > 384:
         raise UserError(
             "--hidden above 384 cannot take MiniLM's 384-wide embeddings; use --no-embedding-init"

@@ -87,6 +87,7 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
         (["train", "--tiny", "--epochs", "0"], "--epochs"),
         (["train", "--tiny", "--teacher-layers", "9"], "--teacher-layers"),
         (["train", "--tiny", "--alpha", "1.5"], "--alpha"),
+        (["train", "--tiny", "--freeze-embeddings", "--no-teacher", "--no-embedding-init"], "needs --teacher"),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
