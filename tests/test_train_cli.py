@@ -167,7 +167,7 @@ def test_default_model_from_a_model_directory_refuses_training_options(tmp_path,
 
 
 def test_freeze_embeddings_keeps_the_pretrained_word_table(tmp_path):
-    """--freeze-embeddings: the saved student's word rows are exactly MiniLM's, projected; the rest trained."""
+    """--freeze-embeddings: the saved word rows are exactly MiniLM's, projected; without it they train."""
     from converter.pretrained import bert_uncased_vocab_path
     from converter.teacher import load_minilm, minilm_embedding_init
     from converter.vocab_trimming import read_vocab
