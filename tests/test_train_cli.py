@@ -87,7 +87,10 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
         (["train", "--tiny", "--epochs", "0"], "--epochs"),
         (["train", "--tiny", "--teacher-layers", "9"], "--teacher-layers"),
         (["train", "--tiny", "--alpha", "1.5"], "--alpha"),
-        (["train", "--tiny", "--freeze-embeddings", "--no-teacher", "--no-embedding-init"], "needs --teacher"),
+        (
+            ["train", "--tiny", "--freeze-embeddings", "--no-teacher", "--no-embedding-init"],
+            "needs --teacher",
+        ),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
@@ -170,22 +173,15 @@ def test_freeze_embeddings_keeps_the_pretrained_word_table(tmp_path):
     """--freeze-embeddings: the saved word rows are exactly MiniLM's, projected; without it they train."""
     from converter.pretrained import bert_uncased_vocab_path
     from converter.teacher import load_minilm, minilm_embedding_init
-    from converter.vocab_trimming import read_vocab
+    from converter.vocab_trimming import VocabTrim, read_vocab
 
     frozen, trained_too = tmp_path / "frozen", tmp_path / "trained"
     main([*TINY, "--freeze-embeddings", "--out", str(frozen)])
     main([*TINY, "--out", str(trained_too)])
     full = {p: i for i, p in enumerate(read_vocab(bert_uncased_vocab_path()))}
-    pieces = (frozen / "vocab.txt").read_text(encoding="utf-8").splitlines()
-
-    class Rows:  # the trim's row selection, rebuilt from the saved vocabulary
-        old_ids = np.array([full[p] for p in pieces])
-
-        def __len__(self):
-            return len(pieces)
-
-    minilm = load_minilm()
-    init = minilm_embedding_init(minilm, 32, 32, Rows())["word"]
+    pieces = read_vocab(frozen / "vocab.txt")
+    trim = VocabTrim(pieces=pieces, old_ids=np.array([full[p] for p in pieces], dtype=np.int64))
+    init = minilm_embedding_init(load_minilm(), 32, 32, trim)["word"]
     word = lambda d: load_model_dir(d).model.backbone.get_layer("embeddings_word").get_weights()[0]  # noqa: E731
     np.testing.assert_array_equal(word(frozen), init)
     assert np.abs(word(trained_too) - init).max() > 1e-3  # without the flag the table is trained
