@@ -253,14 +253,16 @@ def _independent_texts() -> set[str]:
 def _with_synthetic(
     train: dict[str, list[str]], held_out: dict[str, list[str]], schema: Schema, rng: random.Random, n: int
 ) -> dict[str, list[str]]:
-    """Training lists plus generated names (never a held-out name, never a generic device phrase)."""
+    """Training lists plus generated names: never a held-out name nor a word only held-out names use
+    (the unseen-names dev set must stay unseen), never a generic device phrase."""
     if n <= 0:
         return train
     forbidden = {v for vs in held_out.values() for v in vs} - {v for vs in train.values() for v in vs}
+    held_words = _words(held_out) - _words(train)
     places = set(train.get("area", [])) | set(train.get("floor", []))
     extra = {}
     for key, values in synthetic_lists(rng, per_list=n).items():
-        kept = [v for v in values if v not in forbidden]
+        kept = [v for v in values if v not in forbidden and not held_words & set(v.split())]
         if key.startswith("name_"):
             kept = [
                 v
@@ -269,6 +271,10 @@ def _with_synthetic(
             ]
         extra[key] = kept
     return merge_lists(train, extra)
+
+
+def _words(lists: dict[str, list[str]]) -> set[str]:
+    return {w for values in lists.values() for v in values for w in v.split()}
 
 
 def _oversample_small(examples: list[Example], minimum: int, rng: random.Random) -> list[Example]:
