@@ -90,12 +90,18 @@ def _check(config) -> None:
     default=None,
     help="Cap training examples per intent [450; twice that for the broad device intents].",
 )
+@click.option(
+    "--ema/--no-ema",
+    default=False,
+    show_default=True,
+    help="End training on a moving average of the weights (momentum 0.998).",
+)
 @click.option("--batch-size", type=int, default=None)
 @click.option("--learning-rate", type=float, default=None)
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, layers, hidden, heads, max_length, limit_per_intent, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, layers, hidden, heads, max_length, limit_per_intent, ema, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -126,6 +132,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         trim_vocab=trim_vocab,
         embedding_init=embedding_init,
         freeze_word_embeddings=freeze_embeddings,
+        ema=ema,
         max_length=max_length,
     )
     config = TrainConfig.tiny_config(**overrides) if tiny else TrainConfig(**overrides)

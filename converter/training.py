@@ -39,6 +39,9 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
     dropout: float = 0.1
+    # keep an exponential moving average of the weights and end training on it (teacher and student)
+    ema: bool = False
+    ema_momentum: float = 0.998
     # student
     layers: int = 4
     hidden: int = 256
@@ -162,7 +165,15 @@ def configure_runtime(seed: int, threads: int | None = None) -> None:
 # === Fitting ===
 
 
-def _optimizer(learning_rate: float, weight_decay: float, total_steps: int, warmup_fraction: float):
+def _optimizer(
+    learning_rate: float,
+    weight_decay: float,
+    total_steps: int,
+    warmup_fraction: float,
+    ema_momentum: float | None = None,
+):
+    """AdamW on a warm-up + cosine schedule; with ``ema_momentum``, Keras keeps a moving average of the
+    weights and writes it into the model when ``fit`` ends."""
     import keras
 
     warmup = max(1, int(total_steps * warmup_fraction))
@@ -174,7 +185,12 @@ def _optimizer(learning_rate: float, weight_decay: float, total_steps: int, warm
         alpha=0.0,
     )
     return keras.optimizers.AdamW(
-        learning_rate=schedule, weight_decay=weight_decay, clipnorm=1.0, epsilon=1e-6
+        learning_rate=schedule,
+        weight_decay=weight_decay,
+        clipnorm=1.0,
+        epsilon=1e-6,
+        use_ema=ema_momentum is not None,
+        ema_momentum=ema_momentum if ema_momentum is not None else 0.99,
     )
 
 
@@ -256,7 +272,13 @@ def fit_joint_model(
         alpha=config.alpha if teacher_logits is not None else 0.0, temperature=config.temperature
     )
     model.compile(
-        optimizer=_optimizer(learning_rate, config.weight_decay, steps, config.warmup_fraction),
+        optimizer=_optimizer(
+            learning_rate,
+            config.weight_decay,
+            steps,
+            config.warmup_fraction,
+            config.ema_momentum if config.ema else None,
+        ),
         loss={"intent_logits": loss, "slot_logits": loss},
         jit_compile=False,
     )
@@ -289,6 +311,11 @@ def fit_joint_model(
             history.append(row)
 
     model.fit(dataset, epochs=epochs, verbose=0, callbacks=[_EpochProgress()])
+    if config.ema:
+        # the average was taken before each step's constraints (block-diagonal masks); re-apply them
+        for variable in model.trainable_variables:
+            if variable.constraint is not None:
+                variable.assign(variable.constraint(variable))
     return history
 
 

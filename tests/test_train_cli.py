@@ -187,3 +187,11 @@ def test_freeze_embeddings_keeps_the_pretrained_word_table(tmp_path):
     assert np.abs(word(trained_too) - init).max() > 1e-3  # without the flag the table is trained
     report = json.loads((frozen / "training_report.json").read_text())
     assert report["config"]["freeze_word_embeddings"] is True
+
+
+def test_ema_flag_trains_and_is_recorded(tmp_path):
+    """--ema reaches the training run (teacher and student) and the report says so."""
+    main([*TINY, "--ema", "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "training_report.json").read_text())
+    assert report["config"]["ema"] is True and report["config"]["ema_momentum"] == 0.998
+    assert load_model_dir(tmp_path).model is not None

@@ -117,3 +117,38 @@ def test_bucketed_dataset_cuts_batches_to_the_bucket_length_and_keeps_every_exam
     again = [int(v) for _, y in bucketed_dataset(data, targets, 8, 3) for v in y["intent_logits"].numpy()]
     first = [int(v) for _, y in bucketed_dataset(data, targets, 8, 3) for v in y["intent_logits"].numpy()]
     assert again == first
+
+
+def test_ema_ends_training_on_the_moving_average_and_keeps_groups_block_diagonal():
+    """--ema: the trained weights are the moving average of the per-step weights, and the dense twin still
+    copies into the grouped student (the average must not leak into off-diagonal blocks)."""
+    import keras
+
+    from converter.train_pipeline import build_student, finish_student
+    from converter.training import EncodedSet, TrainConfig, fit_joint_model
+
+    config = TrainConfig.tiny_config(ema=True, ema_momentum=0.9, batch_size=8, seed=3)
+    n, length, vocab = 48, 16, 40
+    rng = np.random.default_rng(3)
+    mask = (np.arange(length)[None, :] < rng.integers(4, length, size=(n, 1))).astype("int32")
+    ids = (rng.integers(5, vocab, size=(n, length)) * mask).astype("int32")
+    tags = np.where(mask > 0, ids % 3, IGNORE_LABEL).astype("int32")
+    data = EncodedSet(ids, mask, (ids[:, 1] % 4).astype("int32"), tags, [None] * n)
+    keras.utils.set_random_seed(3)
+    student, twin = build_student(config, vocab, 4, 3)
+    head = twin.get_layer("intent_head").trainable_variables[0]  # unconstrained: average = EMA of steps
+    steps: list[np.ndarray] = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            steps.append(np.array(head.numpy()))
+
+    original_fit = twin.fit
+    twin.fit = lambda *a, **k: original_fit(*a, **{**k, "callbacks": [*k["callbacks"], Record()]})
+    fit_joint_model(twin, data, config, epochs=2, learning_rate=1e-2, progress=lambda _: None)
+    expected = steps[0]
+    for w in steps[1:]:
+        expected = 0.9 * expected + 0.1 * w
+    np.testing.assert_allclose(head.numpy(), expected, rtol=1e-4, atol=1e-6)
+    assert np.abs(head.numpy() - steps[-1]).max() > 1e-4  # not simply the last step's weights
+    finish_student(student, twin)  # raises if an averaged kernel is no longer block-diagonal
