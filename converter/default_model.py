@@ -83,7 +83,10 @@ def package_model_dir(
         labels={"intents": labels["intents"], "slot_tags": labels["slot_tags"]},
         name=MODEL_NAME,
         version=version,
-        decoder={"intent_threshold": float(labels["intent_threshold"])},
+        decoder={
+            "intent_threshold": float(labels["intent_threshold"]),
+            "not_recognized_bias": float(labels.get("not_recognized_bias", 0.0)),
+        },
     )
     staging = work / "bundle_check"
     build_bundle(tflite, staging, **common)

@@ -37,6 +37,7 @@ def recognizer_for_model_dir(model_dir: Path) -> Any:
         loaded.max_seq_length,
         loaded.intent_threshold,
         model_name=str(model_dir),
+        not_recognized_bias=loaded.not_recognized_bias,
     )
 
 

@@ -5,7 +5,8 @@ Layout::
     model.keras            the joint Keras model (SqueezeBERT backbone + intent and slot heads)
     vocab.txt              its WordPiece vocabulary (trimmed or not)
     schema.json            the schema the labels come from
-    labels.json            {"intents", "slot_tags", "max_seq_length", "intent_threshold"}
+    labels.json            {"intents", "slot_tags", "max_seq_length", "intent_threshold",
+                            "not_recognized_bias" (optional)}
     calibration.jsonl      {"text": ...} per line: representative training sentences for int8 calibration
     eval.jsonl             dev examples ({"text", "intent", "slots": [...]}) for parity and evaluation
     training_report.json   configuration, timings, dev metrics, per-intent metrics, confusions
@@ -70,6 +71,11 @@ class ModelDir:
     @property
     def intent_threshold(self) -> float:
         return float(self.labels["intent_threshold"])
+
+    @property
+    def not_recognized_bias(self) -> float:
+        """Added to the NotRecognized logit (0 for model directories trained before it existed)."""
+        return float(self.labels.get("not_recognized_bias", 0.0))
 
 
 def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:

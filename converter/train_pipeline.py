@@ -18,13 +18,12 @@ from converter.training import (
     EncodedSet,
     Progress,
     TrainConfig,
-    calibrate_threshold,
+    calibrate_decision,
     configure_runtime,
     fit_joint_model,
     keras_batch_runner,
     predict_logits,
     quick_metrics,
-    softmax,
     summarize_history,
 )
 
@@ -240,19 +239,25 @@ def train(
     timings["student"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    threshold, calibration_stats = 0.5, {}
+    threshold, bias, calibration_stats = 0.5, 0.0, {}
     if dev_all is not None:
-        probs = softmax(predict_logits(student, dev_all.input_ids, dev_all.attention_mask)["intent_logits"])
-        threshold, calibration_stats = calibrate_threshold(
-            probs, dev_all.intent_ids, intents.index(NOT_RECOGNIZED)
+        logits = predict_logits(student, dev_all.input_ids, dev_all.attention_mask)["intent_logits"]
+        threshold, bias, calibration_stats = calibrate_decision(
+            logits, dev_all.intent_ids, intents.index(NOT_RECOGNIZED)
         )
     progress(
-        f"intent threshold {threshold:.3f} (dev FA {calibration_stats.get('false_accept', 0):.1%}, FR {calibration_stats.get('false_reject', 0):.1%})"
+        f"not recognized: threshold {threshold:.3f}, bias {bias:+.2f} (dev FA {calibration_stats.get('false_accept', 0):.1%}, FR {calibration_stats.get('false_reject', 0):.1%})"
     )
-    report["intent_threshold"] = {"value": threshold, **calibration_stats}
+    report["intent_threshold"] = {"value": threshold, "not_recognized_bias": bias, **calibration_stats}
 
     recognizer = Recognizer(
-        keras_batch_runner(student), tokenizer, schema, intents, config.max_length, threshold
+        keras_batch_runner(student),
+        tokenizer,
+        schema,
+        intents,
+        config.max_length,
+        threshold,
+        not_recognized_bias=bias,
     )
     report["dev"] = {}
     for name, rows in dev_examples.items():
@@ -275,6 +280,7 @@ def train(
         "slot_tags": tags,
         "max_seq_length": config.max_length,
         "intent_threshold": threshold,
+        "not_recognized_bias": bias,
     }
     save_model_dir(out_dir, student, pieces, schema, labels, calibration, eval_rows, report)
     progress(f"wrote {out_dir} in {timings['total']:.0f} s")

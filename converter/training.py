@@ -359,6 +359,44 @@ def calibrate_threshold(
     return threshold, {"false_accept": fa, "false_reject": fr, "feasible": bool(feasible)}
 
 
+NOT_RECOGNIZED_BIASES = tuple(np.round(np.arange(-2.0, 2.01, 0.25), 2))
+
+
+def calibrate_decision(
+    intent_logits: np.ndarray,
+    gold_ids: np.ndarray,
+    not_recognized_id: int,
+    biases: Sequence[float] = NOT_RECOGNIZED_BIASES,
+    max_false_accept: float = 0.05,
+    max_false_reject: float = 0.03,
+) -> tuple[float, float, dict[str, float]]:
+    """Choose the "not recognized" decision on dev logits: a bias added to the NotRecognized logit, and the
+    confidence threshold (:func:`calibrate_threshold`) for that bias.
+
+    The bias moves the arg-max boundary between "some intent" and "not recognized", which a threshold on the
+    best in-scope probability cannot do (most errors are confident). Among biases whose threshold meets both
+    targets, the one with the largest margin to the nearer target wins; if none does, the one minimising
+    FA + FR (the smallest bias in size on ties). Returns ``(threshold, bias, stats)``.
+    """
+    logits = np.asarray(intent_logits, dtype=np.float64)
+    candidates = []
+    for bias in biases:
+        shifted = logits.copy()
+        shifted[:, not_recognized_id] += bias
+        threshold, stats = calibrate_threshold(
+            softmax(shifted), gold_ids, not_recognized_id, max_false_accept, max_false_reject
+        )
+        margin = min(max_false_accept - stats["false_accept"], max_false_reject - stats["false_reject"])
+        errors = stats["false_accept"] + stats["false_reject"]
+        candidates.append((threshold, float(bias), stats, margin, errors))
+    feasible = [c for c in candidates if c[2]["feasible"]]
+    if feasible:
+        best = max(feasible, key=lambda c: (round(c[3], 9), -abs(c[1])))
+    else:
+        best = min(candidates, key=lambda c: (round(c[4], 9), abs(c[1])))
+    return best[0], best[1], best[2]
+
+
 def softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)

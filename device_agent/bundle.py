@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from device_agent.errors import UserError
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+# decoder settings the recognizer reads as numbers (see device_agent.recognizer.Recognizer)
+DECODER_NUMBERS = ("intent_threshold", "not_recognized_bias")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -180,6 +183,12 @@ class Manifest:
         for key, kind in typed.items():
             if key in data and not isinstance(data[key], kind):
                 raise BundleError(f"manifest.json: {key} must be a {kind.__name__}")
+        for key in DECODER_NUMBERS:
+            value = data.get("decoder", {}).get(key)
+            if value is not None and not (
+                isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            ):
+                raise BundleError(f"manifest.json: decoder.{key} must be a number, not {value!r}")
         return cls(
             model=ModelInfo(model["name"], model["version"], model["file"], seq),
             labels={k: list(v) for k, v in labels.items()},

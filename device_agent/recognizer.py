@@ -98,6 +98,8 @@ class Recognizer:
         intents: the model's intent classes (``NotRecognized`` last).
         max_seq_length: L.
         intent_threshold: below this probability the best intent is rejected (not recognized).
+        not_recognized_bias: added to the NotRecognized logit before the decision (calibrated in training:
+            positive refuses more, negative accepts more).
         model_name, model_version: what the bundle says.
     """
 
@@ -111,6 +113,7 @@ class Recognizer:
         intent_threshold: float = DEFAULT_INTENT_THRESHOLD,
         model_name: str = "",
         model_version: str = "",
+        not_recognized_bias: float = 0.0,
     ) -> None:
         self.run_batch = run_batch
         self.tokenizer = tokenizer
@@ -121,6 +124,7 @@ class Recognizer:
         self.intents = self.labels[:-1]
         self.max_seq_length = int(max_seq_length)
         self.intent_threshold = float(intent_threshold)
+        self.not_recognized_bias = float(not_recognized_bias)
         self.model_name = model_name
         self.model_version = model_version
 
@@ -174,6 +178,7 @@ class Recognizer:
             float(manifest.decoder.get("intent_threshold", DEFAULT_INTENT_THRESHOLD)),
             manifest.model.name,
             manifest.model.version,
+            float(manifest.decoder.get("not_recognized_bias", 0.0)),
         )
         recognizer.bundle = bundle
         recognizer.model = model
@@ -233,6 +238,7 @@ class Recognizer:
     ) -> Recognition:
         """Turn one text's model outputs into a :class:`Recognition` (threshold, filter, slot decoding)."""
         logits = np.asarray(intent_logits, dtype=np.float32).copy()
+        logits[-1] += self.not_recognized_bias
         if intent_filter is not None:
             allowed = set(intent_filter) | {NOT_RECOGNIZED}
             logits[[label not in allowed for label in self.labels]] = -np.inf

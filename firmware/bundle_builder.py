@@ -56,7 +56,8 @@ def build_bundle(
             directory also keeps its labels, self-test and decoder settings unless given.
         self_test: sentences with expected intents (``[{"text": …, "intent": …}]``, a JSON or JSONL file),
             run by the board after an over-the-air update.
-        decoder: decoder settings for the manifest (e.g. ``{"intent_threshold": 0.5}``).
+        decoder: decoder settings for the manifest (e.g. ``{"intent_threshold": 0.5}``); by default those
+            ``squeezehome train`` calibrated (in labels.json), else a threshold of 0.5.
         sign_key: an Ed25519 private key (PEM) to sign the manifest with.
     """
     from device_agent.bundle import load_bundle, write_manifest
@@ -86,6 +87,8 @@ def build_bundle(
     if labels is None and (model_dir / LABELS_FILE).is_file():
         labels = model_dir / LABELS_FILE
     label_lists = _read_labels(labels, schema)
+    if decoder is None and labels is not None and not isinstance(labels, dict):
+        decoder = _decoder_from_labels(Path(labels))
     if self_test is None and (model_dir / SELF_TEST_FILE).is_file():
         self_test = model_dir / SELF_TEST_FILE
     tests = _read_self_test(self_test, label_lists["intents"])
@@ -165,6 +168,15 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read {what} {path}: {exc}") from exc
+
+
+def _decoder_from_labels(path: Path) -> dict[str, float] | None:
+    """The "not recognized" decision ``squeezehome train`` calibrated and wrote into labels.json, if any."""
+    from device_agent.bundle import DECODER_NUMBERS
+
+    data = read_json(path, "labels")
+    found = {k: data[k] for k in DECODER_NUMBERS if isinstance(data, dict) and k in data}
+    return found or None
 
 
 def _read_labels(labels: Path | dict[str, list[str]] | None, schema: Path) -> dict[str, list[str]]:

@@ -111,6 +111,9 @@ def test_agent_too_old(bundle_dir: Path) -> None:
         ({"min_agent_version": "banana"}, "not a version"),
         ({"signature": "xyz"}, "signature"),
         ({"decoder": []}, "decoder"),
+        ({"decoder": {"intent_threshold": "high"}}, "decoder.intent_threshold must be a number"),
+        ({"decoder": {"not_recognized_bias": None, "intent_threshold": True}}, "decoder.intent_threshold"),
+        ({"decoder": {"not_recognized_bias": [1]}}, "decoder.not_recognized_bias must be a number"),
     ],
 )
 def test_malformed_fields(bundle_dir: Path, changes, message) -> None:

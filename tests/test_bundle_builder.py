@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -51,6 +52,22 @@ def test_build_from_tflite_file_with_explicit_files(tmp_path, model_dir):
         labels=labels,
     )
     assert load_bundle(out).manifest.model.version == "1.0.0"
+
+
+def test_decoder_settings_come_from_the_trained_labels(tmp_path, model_dir):
+    """A model directory from `squeezehome train` carries its calibrated threshold and bias into the bundle."""
+    trained = tmp_path / "trained"
+    shutil.copytree(model_dir, trained)
+    labels = json.loads((trained / "labels.json").read_text())
+    labels.update(intent_threshold=0.31, not_recognized_bias=0.75)
+    (trained / "labels.json").write_text(json.dumps(labels))
+    m = load_bundle(build_bundle(trained, tmp_path / "b")).manifest
+    assert m.decoder == {"intent_threshold": 0.31, "not_recognized_bias": 0.75}
+    assert load_bundle(build_bundle(model_dir, tmp_path / "plain")).manifest.decoder == {
+        "intent_threshold": 0.5
+    }
+    given = build_bundle(trained, tmp_path / "given", decoder={"intent_threshold": 0.6})
+    assert load_bundle(given).manifest.decoder == {"intent_threshold": 0.6}
 
 
 def test_labels_from_schema_match_contract(model_dir):

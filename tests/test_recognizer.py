@@ -150,3 +150,23 @@ def test_recognizer_runs_without_tensorflow():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_not_recognized_bias_in_the_manifest_moves_the_decision(tmp_path, recognizer):
+    """The bundle's decoder.not_recognized_bias reaches the board: a large positive bias refuses a clear
+    command, a large negative one accepts a sentence the model refuses."""
+    from firmware.bundle_builder import build_bundle
+
+    command, chatter = "turn on the kitchen lights", "what is the capital of france"
+    assert recognizer.recognize(command).intent == "HassTurnOn"
+    assert recognizer.recognize(chatter).intent is None
+    answers = {}
+    for bias in (20.0, -20.0):
+        decoder = {"intent_threshold": 0.0, "not_recognized_bias": bias}
+        biased = Recognizer.from_bundle(
+            build_bundle(default_bundle_dir(), tmp_path / str(bias), decoder=decoder)
+        )
+        assert biased.not_recognized_bias == bias
+        answers[bias] = [r.intent for r in biased.recognize_many([command, chatter])]
+    assert answers[20.0] == [None, None]
+    assert answers[-20.0][0] == "HassTurnOn" and answers[-20.0][1] is not None

@@ -29,6 +29,7 @@ def test_train_writes_a_complete_model_directory(trained):
             "training_report.json"} <= files  # fmt: skip
     assert loaded.intents[-1] == "NotRecognized" and loaded.slot_tags[0] == "O"
     assert loaded.max_seq_length == 32 and 0.0 <= loaded.intent_threshold <= 1.0
+    assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"]
     assert loaded.calibration_texts and loaded.eval_examples
     report = loaded.report
     assert report["config"]["teacher"] is True and report["config"]["trim_vocab"] is True

@@ -89,6 +89,38 @@ def test_threshold_without_a_feasible_value_minimises_both_errors():
     assert stats["false_accept"] + stats["false_reject"] == pytest.approx(1.0)
 
 
+def test_not_recognized_bias_separates_what_a_threshold_cannot():
+    """An out-of-scope sentence more confident than an in-scope one (two in-scope intents compete), but with
+    NotRecognized close behind: only moving the NotRecognized logit rejects one and keeps the other."""
+    from converter.training import calibrate_decision, calibrate_threshold, softmax
+
+    logits = np.array(
+        [
+            [2.0, 2.0, 0.0],  # in scope: two intents tie (confidence 0.47), NotRecognized far below
+            [4.0, 0.0, 1.0],  # in scope, clear
+            [3.0, 0.0, 2.8],  # out of scope: confidence 0.53, NotRecognized just 0.2 behind
+            [0.0, 0.0, 3.0],  # out of scope, clear
+        ]
+    )
+    gold = np.array([0, 0, 2, 2])
+    assert calibrate_threshold(softmax(logits), gold, not_recognized_id=2)[1]["feasible"] is False
+    threshold, bias, stats = calibrate_decision(logits, gold, not_recognized_id=2)
+    assert stats == {"false_accept": 0.0, "false_reject": 0.0, "feasible": True}
+    assert 0.2 < bias <= 2.0
+    shifted = logits + np.array([0.0, 0.0, bias])
+    probs = softmax(shifted)
+    accepted = (probs.argmax(1) != 2) & (probs[:, :2].max(1) >= threshold)
+    assert accepted.tolist() == [True, True, False, False]
+
+
+def test_not_recognized_bias_stays_zero_when_it_buys_nothing():
+    from converter.training import calibrate_decision
+
+    logits = np.array([[5.0, 0.0, 0.0], [0.0, 5.0, 0.0], [0.0, 0.0, 5.0]])
+    threshold, bias, stats = calibrate_decision(logits, np.array([0, 1, 2]), not_recognized_id=2)
+    assert bias == 0.0 and stats["feasible"] is True
+
+
 # === length buckets ===
 
 
