@@ -213,6 +213,9 @@ def test_confidence_and_logits(schema, tok):
         ("turn on the desk thing", "HassTurnOn", {}),
         ("turn the volume up", "HassSetVolumeRelative", {"volume_step": "up"}),
         ("it's too loud", "HassSetVolumeRelative", {"volume_step": "down"}),
+        ("set the volume to low", "HassSetVolumeRelative", {"volume_step": "down"}),
+        ("turn the volume to the loudest setting", "HassSetVolumeRelative", {"volume_step": "up"}),
+        ("the music is too low", "HassSetVolumeRelative", {"volume_step": "up"}),
         ("dim the lights", "LightDim", {}),  # the intent already says light
     ],
 )
