@@ -96,12 +96,18 @@ def _check(config) -> None:
     show_default=True,
     help="End training on a moving average of the weights (momentum 0.998).",
 )
+@click.option(
+    "--calibrate-bias/--no-calibrate-bias",
+    default=False,
+    show_default=True,
+    help="Choose a NotRecognized-logit bias on the dev sets as well as the threshold.",
+)
 @click.option("--batch-size", type=int, default=None)
 @click.option("--learning-rate", type=float, default=None)
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, layers, hidden, heads, max_length, limit_per_intent, ema, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -133,6 +139,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         embedding_init=embedding_init,
         freeze_word_embeddings=freeze_embeddings,
         ema=ema,
+        calibrate_bias=calibrate_bias,
         max_length=max_length,
     )
     config = TrainConfig.tiny_config(**overrides) if tiny else TrainConfig(**overrides)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from converter.training import (
+    NOT_RECOGNIZED_BIASES,
     EncodedSet,
     Progress,
     TrainConfig,
@@ -243,7 +244,10 @@ def train(
     if dev_all is not None:
         logits = predict_logits(student, dev_all.input_ids, dev_all.attention_mask)["intent_logits"]
         threshold, bias, calibration_stats = calibrate_decision(
-            logits, dev_all.intent_ids, intents.index(NOT_RECOGNIZED)
+            logits,
+            dev_all.intent_ids,
+            intents.index(NOT_RECOGNIZED),
+            NOT_RECOGNIZED_BIASES if config.calibrate_bias else (0.0,),
         )
     progress(
         f"not recognized: threshold {threshold:.3f}, bias {bias:+.2f} (dev FA {calibration_stats.get('false_accept', 0):.1%}, FR {calibration_stats.get('false_reject', 0):.1%})"

@@ -42,6 +42,8 @@ class TrainConfig:
     # keep an exponential moving average of the weights and end training on it (teacher and student)
     ema: bool = False
     ema_momentum: float = 0.998
+    # also choose a bias on the NotRecognized logit on the dev sets, not only the threshold
+    calibrate_bias: bool = False
     # student
     layers: int = 4
     hidden: int = 256

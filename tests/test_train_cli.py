@@ -29,7 +29,7 @@ def test_train_writes_a_complete_model_directory(trained):
             "training_report.json"} <= files  # fmt: skip
     assert loaded.intents[-1] == "NotRecognized" and loaded.slot_tags[0] == "O"
     assert loaded.max_seq_length == 32 and 0.0 <= loaded.intent_threshold <= 1.0
-    assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"]
+    assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"] == 0.0
     assert loaded.calibration_texts and loaded.eval_examples
     report = loaded.report
     assert report["config"]["teacher"] is True and report["config"]["trim_vocab"] is True
@@ -190,9 +190,13 @@ def test_freeze_embeddings_keeps_the_pretrained_word_table(tmp_path):
     assert report["config"]["freeze_word_embeddings"] is True
 
 
-def test_ema_flag_trains_and_is_recorded(tmp_path):
-    """--ema reaches the training run (teacher and student) and the report says so."""
-    main([*TINY, "--ema", "--out", str(tmp_path)])
-    report = json.loads((tmp_path / "training_report.json").read_text())
-    assert report["config"]["ema"] is True and report["config"]["ema_momentum"] == 0.998
-    assert load_model_dir(tmp_path).model is not None
+def test_ema_and_calibrate_bias_flags_reach_the_run(tmp_path):
+    """--ema (teacher and student) and --calibrate-bias reach the training run; the bias lands in labels.json."""
+    from converter.training import NOT_RECOGNIZED_BIASES
+
+    main([*TINY, "--ema", "--calibrate-bias", "--out", str(tmp_path)])
+    loaded = load_model_dir(tmp_path)
+    config = loaded.report["config"]
+    assert config["ema"] is True and config["ema_momentum"] == 0.998 and config["calibrate_bias"] is True
+    assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"]
+    assert loaded.not_recognized_bias in NOT_RECOGNIZED_BIASES
