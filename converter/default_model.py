@@ -76,17 +76,12 @@ def package_model_dir(
     conversion = convert_model_dir(model_dir, tflite, work / "convert_report.json")
     convert_seconds = time.perf_counter() - t0
 
-    labels = json.loads((model_dir / "labels.json").read_text(encoding="utf-8"))
-    common = dict(
+    common = dict(  # labels.json also carries the calibrated decoder settings into the manifest
         vocab=model_dir / "vocab.txt",
         schema=model_dir / "schema.json",
-        labels={"intents": labels["intents"], "slot_tags": labels["slot_tags"]},
+        labels=model_dir / "labels.json",
         name=MODEL_NAME,
         version=version,
-        decoder={
-            "intent_threshold": float(labels["intent_threshold"]),
-            "not_recognized_bias": float(labels.get("not_recognized_bias", 0.0)),
-        },
     )
     staging = work / "bundle_check"
     build_bundle(tflite, staging, **common)

@@ -60,7 +60,7 @@ def build_bundle(
             ``squeezehome train`` calibrated (in labels.json), else a threshold of 0.5.
         sign_key: an Ed25519 private key (PEM) to sign the manifest with.
     """
-    from device_agent.bundle import load_bundle, write_manifest
+    from device_agent.bundle import DECODER_NUMBERS, load_bundle, write_manifest
     from device_agent.interpreter import TFLiteModel
 
     model = Path(model)
@@ -86,9 +86,11 @@ def build_bundle(
         raise UserError(f"version {version!r} must be 1-64 characters of letters, digits, '.', '_', '+', '-'")
     if labels is None and (model_dir / LABELS_FILE).is_file():
         labels = model_dir / LABELS_FILE
+    if isinstance(labels, str | Path):
+        labels = read_json(Path(labels), "labels")
+        if decoder is None and isinstance(labels, dict):  # what `squeezehome train` calibrated
+            decoder = {k: labels[k] for k in DECODER_NUMBERS if k in labels} or None
     label_lists = _read_labels(labels, schema)
-    if decoder is None and labels is not None and not isinstance(labels, dict):
-        decoder = _decoder_from_labels(Path(labels))
     if self_test is None and (model_dir / SELF_TEST_FILE).is_file():
         self_test = model_dir / SELF_TEST_FILE
     tests = _read_self_test(self_test, label_lists["intents"])
@@ -170,19 +172,11 @@ def read_json(path: Path, what: str) -> Any:
         raise UserError(f"cannot read {what} {path}: {exc}") from exc
 
 
-def _decoder_from_labels(path: Path) -> dict[str, float] | None:
-    """The "not recognized" decision ``squeezehome train`` calibrated and wrote into labels.json, if any."""
-    from device_agent.bundle import DECODER_NUMBERS
-
-    data = read_json(path, "labels")
-    found = {k: data[k] for k in DECODER_NUMBERS if isinstance(data, dict) and k in data}
-    return found or None
-
-
-def _read_labels(labels: Path | dict[str, list[str]] | None, schema: Path) -> dict[str, list[str]]:
+def _read_labels(labels: Any, schema: Path) -> dict[str, list[str]]:
+    """The intent and tag lists of a labels file or its already-read JSON (None: derived from the schema)."""
     if labels is None:
         return labels_from_schema(read_json(schema, "schema"))
-    data = labels if isinstance(labels, dict) else read_json(Path(labels), "labels")
+    data = read_json(Path(labels), "labels") if isinstance(labels, str | Path) else labels
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), list) and data[k] and all(isinstance(v, str) for v in data[k])
         for k in ("intents", "slot_tags")
