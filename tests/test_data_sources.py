@@ -126,6 +126,41 @@ def _row(text, intent, *slots):
             {},
         ),
         (_row("make it louder", "audio_volume_up"), "HassSetVolumeRelative", {"volume_step": "up"}),
+        (
+            _row("play some jazz", "play_music", ("music_genre", "jazz")),
+            "HassMediaSearchAndPlay",
+            {"search_query": "jazz"},
+        ),
+        (
+            _row(
+                "play jumper by third eye blind",
+                "play_music",
+                ("song_name", "jumper"),
+                ("artist_name", "third eye blind"),
+            ),
+            "HassMediaSearchAndPlay",
+            {"search_query": "jumper by third eye blind"},
+        ),
+        (
+            _row("play my rap playlist", "play_music", ("music_genre", "rap")),
+            "HassMediaSearchAndPlay",
+            {"search_query": "rap", "media_class": "playlist"},
+        ),
+        (
+            _row("please play workout playlist", "play_music", ("playlist_name", "workout playlist")),
+            "HassMediaSearchAndPlay",
+            {"search_query": "workout", "media_class": "playlist"},
+        ),
+        (
+            _row("please play the song joy to the world", "play_music", ("song_name", "joy to the world")),
+            "HassMediaSearchAndPlay",
+            {"search_query": "joy to the world", "media_class": "track"},
+        ),
+        (
+            _row("i want to listen to classical music", "play_music", ("music_genre", "classical")),
+            "HassMediaSearchAndPlay",
+            {"search_query": "classical music"},
+        ),
         (_row("will it rain", "weather_query"), "HassGetWeather", {}),
         (_row("what is the date", "datetime_query"), "HassGetCurrentDate", {}),
         (_row("tell me a joke", "general_joke"), NOT_RECOGNIZED, {}),
@@ -141,7 +176,18 @@ def test_hwu_slurp_mapping(schema, row, intent, values):
     "row",
     [
         _row("turn off the lights at ten pm", "iot_hue_lightoff", ("time", "ten pm")),
-        _row("play some jazz", "play_music", ("music_genre", "jazz")),
+        _row("play my favorite music", "play_music"),  # nothing named to search for
+        _row("jazz could be choice for me", "play_music", ("music_genre", "jazz")),  # no request to play
+        _row(
+            "play my second playlist", "play_music", ("playlist_name", "second playlist")
+        ),  # a pick, no title
+        _row(
+            "play jazz from jennifer's latest album",
+            "play_music",
+            ("music_genre", "jazz"),
+            ("artist_name", "jennifer's"),
+        ),
+        _row("play jazz at seven", "play_music", ("music_genre", "jazz"), ("time", "seven")),
         _row("what's the weather in paris", "weather_query", ("place_name", "paris")),
         _row("stop", "general_commandstop"),
     ],

@@ -12,10 +12,12 @@ in place, mapped to the schema and labelled with the same value conventions as e
   is a colour; ``coffee_type`` → coffee_type; ``change_amount`` → brightness.
 - rows about scheduling (a time or date slot) are skipped: the schema cannot express them;
 - weather without a place → HassGetWeather, plain "what time/date is it" → HassGetCurrentTime/Date;
+- ``play_music`` rows that name what to play (song, artist, playlist, genre) → HassMediaSearchAndPlay
+  with that as search_query ("play jumper by third eye blind"); the rest of play_music is skipped;
 - every other scenario is out of scope → NotRecognized, except the ones that overlap the schema too
-  much to be honest negatives (play music, create lists, "stop") and out-of-scope rows whose text asks
-  for something the schema supports (a timer filed under calendar, "add … to my list" under lists_query,
-  a bare "cancel"), which are skipped.
+  much to be honest negatives (radio, podcasts, audiobooks, create lists, "stop") and out-of-scope rows
+  whose text asks for something the schema supports (a timer filed under calendar, "add … to my list"
+  under lists_query, a bare "cancel"), which are skipped.
 """
 
 from __future__ import annotations
@@ -54,7 +56,6 @@ SKIPPED_INTENTS = {
     "audio_volume_other",
     "lists_createoradd",
     "general_commandstop",
-    "play_music",
     "play_radio",
     "play_podcasts",
     "play_audiobook",
@@ -73,6 +74,12 @@ _AMBIGUOUS_NEGATIVE = re.compile(
     r"\btimers?\b|^(add|put)\b.*\blist\b|^(cancel|cancel that|never ?mind|forget it|stop)$"
 )
 _UNMUTE = re.compile(r"\bun[- ]?mute")
+# play_music rows are HassMediaSearchAndPlay when they ask to play something named: the query slots.
+_MUSIC_QUERY_SLOTS = {"song_name", "artist_name", "playlist_name", "music_genre"}
+_PLAY_REQUEST = re.compile(r"\b(play|hear|listen|put|queue|start|turn on)\b")
+_QUERY_JOINER = re.compile(r"^( by | | - )$")
+# Queries that are no title but a pick from the user's library ("play my second playlist").
+_NOT_A_QUERY = re.compile(r"^(last|first|second|third|next|current|good|new|latest|favou?rite|immediately)$")
 _SHADE_ONLY = {"light", "dark", "warm", "cool", "hot", "baby", "bright", "sky", "royal", "sea", "forest"}
 _FLOOR_WORDS = re.compile(r"\b(upstairs|downstairs|floor|level)\b")
 _GENERIC_EXTRA = {
@@ -103,6 +110,8 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
     text = row["text"]
     slots = row.get("slots") or []
     types = {s["type"] for s in slots}
+    if label == "play_music":
+        return _map_play_music(text, slots, schema, source)
     if label in SKIPPED_INTENTS:
         return None
     if label.startswith(("iot_", "audio_volume")) and types & _SCHEDULING_SLOTS:
@@ -161,6 +170,52 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
             ex.text, ex.intent, ex.slots, {**ex.values, "volume_step": _VOLUME_STEP[label]}, ex.source
         )
     return ex
+
+
+def _map_play_music(text: str, slots: list[dict[str, Any]], schema: Schema, source: str) -> Example | None:
+    """A play_music row as HassMediaSearchAndPlay, or None when it names nothing to play.
+
+    The query is the named song / artist / playlist / genre, "X by Y" kept whole ("jumper by third eye
+    blind"); a genre takes a following "music" ("classical music"); the word "song" / "album" /
+    "playlist" right before or after the query is its media_class ("play my rap playlist"). Rows with
+    no query ("play my favorite music"), a scheduling slot, no play request ("jazz could be choice for
+    me"), a query split by other words ("play jazz from jennifer's latest album") or only a pick from the
+    library ("play my second playlist") are skipped.
+    """
+    low = text.lower()
+    if any(s["type"] in _SCHEDULING_SLOTS for s in slots) or not _PLAY_REQUEST.search(low):
+        return None
+    query = sorted(
+        (int(s["start"]), int(s["end"]), s["type"]) for s in slots if s["type"] in _MUSIC_QUERY_SLOTS
+    )
+    if not query:
+        return None
+    for (_, end, first), (start, _, second) in zip(query, query[1:], strict=False):
+        joiner = low[end:start]
+        if not (
+            _QUERY_JOINER.match(joiner)
+            or (joiner == " from " and (first, second) == ("song_name", "artist_name"))
+        ):
+            return None
+    start, end = query[0][0], query[-1][1]
+    if query[-1][2] == "music_genre" and low[end:].startswith(" music"):
+        end += len(" music")
+    spans: list[tuple[str, int, int]] = []
+    tail = re.match(r"^ (song|track|album|playlist)\b", low[end:])
+    own_tail = re.search(r" (song|track|album|playlist)$", low[start:end])
+    head = re.search(r"\b(song|track|album|playlist|artist) $", low[:start])
+    if own_tail and end - start > len(own_tail.group(0)):  # playlist_name "workout playlist"
+        spans.append(("media_class", end - len(own_tail.group(1)), end))
+        end -= len(own_tail.group(0))
+    elif tail:
+        spans.append(("media_class", end + 1, end + tail.end()))
+    elif head:
+        word = head.group(1)
+        spans.append(("media_class", start - len(word) - 1, start - 1))
+    if _NOT_A_QUERY.match(low[start:end].strip()):
+        return None
+    spans.append(("search_query", start, end))
+    return make_example(text, "HassMediaSearchAndPlay", spans, schema, source, strict=False)
 
 
 @functools.lru_cache(maxsize=1)
