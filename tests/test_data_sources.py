@@ -348,6 +348,19 @@ def test_synthetic_names_are_varied_reproducible_and_never_held_out(schema):
     assert len(merged["name_light"]) > len(names.train["name_light"]) + 50
 
 
+def test_synthetic_media_titles_include_everyday_phrases_and_artists():
+    from converter.data.name_generator import BAND_NOUNS, SURNAMES, TITLE_WORDS, synthetic_lists
+
+    titles = synthetic_lists(random.Random(3), per_list=200)["search_query"]
+    poetic = [t for t in titles if all(w in TITLE_WORDS or w == "the" for w in t.split()[-2:])]
+    by_artist = [t for t in titles if " by " in t]
+    artists = [t for t in titles if t.split()[-1] in SURNAMES or t.split()[-1] in BAND_NOUNS]
+    # not only poetic nouns: phrases ("hold me now"), artists ("emma walker") and "title by artist"
+    assert len(poetic) < 0.6 * len(titles)
+    assert len(by_artist) >= 10 and len(artists) >= 20
+    assert all(t.split(" by ")[0] for t in by_artist)
+
+
 def test_shipped_custom_data_example_trains_new_intents():
     from sample_data import SAMPLE_DATA_DIR
 

@@ -67,6 +67,24 @@ TITLE_WORDS = ["midnight", "summer", "electric", "golden", "silent", "wild", "bl
                "paper", "velvet", "neon", "crystal", "thunder", "river", "ocean", "city", "desert", "moon", "fire",
                "heart", "dreams", "road", "sky", "rain", "garden", "stars", "shadows", "echoes", "morning", "tiger",
                "honey", "satellite", "harbour", "mountain", "kingdom", "orchestra", "machine", "radio"]  # fmt: skip
+# Song titles are mostly everyday words ("hold me close", "walking home", "sweet little town"); artists are
+# people's names. Pools for titles made of ordinary English, so "play ___" is read from its context.
+TITLE_VERBS = ["hold", "kiss", "miss", "call", "need", "want", "leave", "tell", "show", "take", "keep", "find",
+               "wake", "bring", "meet", "trust", "feel", "save", "free", "forget", "carry", "follow", "chase"]  # fmt: skip
+TITLE_OBJECTS = ["me", "you", "us", "her", "him", "it", "them", "me home", "me now", "me tonight", "you back",
+                 "it all", "my hand", "your heart", "the night", "it easy", "me closer", "me down"]  # fmt: skip
+TITLE_GERUNDS = ["walking", "running", "falling", "driving", "waiting", "living", "talking", "singing", "flying",
+                 "coming", "rolling", "burning", "holding", "looking", "sleeping", "shining"]  # fmt: skip
+TITLE_TAILS = ["home", "away", "back", "on", "in the dark", "on air", "alone", "for you", "to the sun",
+               "all night", "slow", "down the line", "with me", "in circles", "on empty", "so high"]  # fmt: skip
+TITLE_ADJECTIVES = ["sweet", "little", "bad", "good", "hungry", "young", "lucky", "crazy", "lazy", "happy", "sad",
+                    "easy", "dirty", "pretty", "simple", "strange", "perfect", "quiet", "lost", "cold"]  # fmt: skip
+TITLE_NOUNS = ["girl", "boy", "town", "love", "days", "eyes", "feeling", "friend", "song", "heart", "world",
+               "people", "thing", "money", "life", "road", "baby", "weekend", "summer", "sunday"]  # fmt: skip
+SURNAMES = ["miller", "cooper", "hughes", "walker", "hayes", "brooks", "fisher", "ward", "reed", "price", "harper",
+            "bell", "lawson", "nash", "porter", "santos", "kowalski", "okafor", "lindqvist", "moreau"]  # fmt: skip
+BAND_NOUNS = ["kids", "brothers", "sisters", "wolves", "strangers", "dreamers", "kings", "birds", "lovers",
+              "ramblers", "saints", "sparks", "travellers", "neighbours"]  # fmt: skip
 
 
 def _made_up(rng: random.Random) -> str:
@@ -113,13 +131,41 @@ def _item(rng: random.Random) -> str:
     return f"{rng.choice(FOOD_ADJ)} {rng.choice(FOODS)}" if rng.random() < 0.7 else rng.choice(FOODS)
 
 
+def _artist(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.6:
+        return f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
+    if r < 0.8:
+        return f"the {rng.choice(TITLE_ADJECTIVES)} {rng.choice(BAND_NOUNS)}"
+    return _made_up(rng)
+
+
+def _everyday_title(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.3:
+        return f"{rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}"
+    if r < 0.55:
+        return f"{rng.choice(TITLE_GERUNDS)} {rng.choice(TITLE_TAILS)}"
+    if r < 0.8:
+        return f"{rng.choice(TITLE_ADJECTIVES)} {rng.choice(TITLE_NOUNS)}"
+    return f"{rng.choice(TITLE_NOUNS)} like {rng.choice(TITLE_NOUNS)}"
+
+
 def _title(rng: random.Random) -> str:
-    words = rng.sample(TITLE_WORDS, rng.choice((1, 2, 2, 3)))
-    if rng.random() < 0.3:
-        words = ["the", *words]
-    if rng.random() < 0.2:
-        words = [rng.choice(FIRST_NAMES), *words]
-    return " ".join(words)
+    """A media title: poetic words, everyday phrases, an artist, or "title by artist"."""
+    r = rng.random()
+    if r < 0.4:
+        words = rng.sample(TITLE_WORDS, rng.choice((1, 2, 2, 3)))
+        if rng.random() < 0.3:
+            words = ["the", *words]
+        if rng.random() < 0.2:
+            words = [rng.choice(FIRST_NAMES), *words]
+        return " ".join(words)
+    if r < 0.7:
+        return _everyday_title(rng)
+    if r < 0.85:
+        return _artist(rng)
+    return f"{_everyday_title(rng)} by {_artist(rng)}"
 
 
 def synthetic_lists(rng: random.Random, per_list: int = 150) -> dict[str, list[str]]:
