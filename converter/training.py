@@ -335,8 +335,8 @@ def calibrate_threshold(
 
     An in-scope example is falsely rejected when the arg-max is NotRecognized or the best in-scope
     probability is below the threshold; an out-of-scope one is falsely accepted otherwise. If thresholds
-    meet both targets, the middle of that range is taken (margin both ways); else the one minimising
-    FA + FR.
+    meet both targets, the middle of that range is taken (margin both ways); else the middle of the
+    lowest range of thresholds minimising FA + FR (0 only when 0 alone is best).
     """
     probs = np.asarray(intent_probs, dtype=np.float64)
     in_scope = probs[:, :not_recognized_id]
@@ -355,8 +355,13 @@ def calibrate_threshold(
     feasible = [t for t, fa, fr in table if fa <= max_false_accept and fr <= max_false_reject]
     if feasible:
         threshold = float((min(feasible) + max(feasible)) / 2)
-    else:
-        threshold = float(min(table, key=lambda r: (r[1] + r[2], r[0]))[0])
+    else:  # the middle of the first run of thresholds with the fewest errors, not its edge
+        errors = [round(fa + fr, 12) for _t, fa, fr in table]
+        first = errors.index(min(errors))
+        last = first
+        while last + 1 < len(table) and errors[last + 1] == errors[first]:
+            last += 1
+        threshold = float((table[first][0] + table[last][0]) / 2)
     fa, fr = rates(threshold)
     return threshold, {"false_accept": fa, "false_reject": fr, "feasible": bool(feasible)}
 

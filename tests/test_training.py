@@ -89,6 +89,19 @@ def test_threshold_without_a_feasible_value_minimises_both_errors():
     assert stats["false_accept"] + stats["false_reject"] == pytest.approx(1.0)
 
 
+def test_threshold_without_a_feasible_value_keeps_a_margin_inside_the_best_range():
+    """When every threshold up to the least confident in-scope answer errs equally, the middle of that range
+    is taken, not 0 (which would accept anything the arg-max does, however unsure)."""
+    from converter.training import calibrate_threshold
+
+    probs = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    gold = np.array([0, 0, 2, 2])  # the OOS 0.7 is accepted at any threshold that keeps the in-scope 0.6
+    threshold, stats = calibrate_threshold(probs, gold, not_recognized_id=2, max_false_accept=0.0)
+    assert stats["feasible"] is False
+    assert (stats["false_accept"], stats["false_reject"]) == (0.5, 0.0)
+    assert threshold == pytest.approx(0.3, abs=0.011)
+
+
 def test_not_recognized_bias_separates_what_a_threshold_cannot():
     """An out-of-scope sentence more confident than an in-scope one (two in-scope intents compete), but with
     NotRecognized close behind: only moving the NotRecognized logit rejects one and keeps the other."""
