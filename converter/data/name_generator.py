@@ -7,6 +7,7 @@ Generated names are used for TRAINING only; the unseen-names dev set keeps the h
 
 Example:
     >>> import random
+from collections.abc import Callable
     >>> lists = synthetic_lists(random.Random(0), per_list=3)
     >>> sorted(lists)[:3]
     ['area', 'floor', 'item']
@@ -15,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 FIRST_NAMES = [
     "emma", "liam", "olivia", "noah", "ava", "lucas", "mia", "leo", "zoe", "ethan", "aisha", "omar", "yuki",
@@ -91,40 +93,45 @@ def _made_up(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
 
 
+def _one_of(rng: random.Random, *choices: tuple[float, Callable[[], str]]) -> str:
+    """One draw picks the first maker whose cumulative bound exceeds it (the last takes the rest)."""
+    r = rng.random()
+    return next((make for bound, make in choices[:-1] if r < bound), choices[-1][1])()
+
+
 def _device_name(domain: str, rng: random.Random) -> str:
     noun = rng.choice(DEVICE_NOUNS[domain])
-    r = rng.random()
-    if r < 0.35:
-        return f"{rng.choice(MODIFIERS)} {noun}"
-    if r < 0.55:
-        return f"{rng.choice(FIRST_NAMES)}'s {noun}"
-    if r < 0.7:
-        return f"{_made_up(rng)} {noun}"
-    if r < 0.8:
-        return _made_up(rng)
-    if r < 0.9:
-        return f"{rng.choice(MODIFIERS)} {rng.choice(MODIFIERS)} {noun}"
-    return f"{noun} {rng.choice(('one', 'two', 'three', 'a', 'b', '1', '2', 'plus', 'mini', 'max', 'pro'))}"
+    suffixes = ("one", "two", "three", "a", "b", "1", "2", "plus", "mini", "max", "pro")
+    return _one_of(
+        rng,
+        (0.35, lambda: f"{rng.choice(MODIFIERS)} {noun}"),
+        (0.55, lambda: f"{rng.choice(FIRST_NAMES)}'s {noun}"),
+        (0.7, lambda: f"{_made_up(rng)} {noun}"),
+        (0.8, lambda: _made_up(rng)),
+        (0.9, lambda: f"{rng.choice(MODIFIERS)} {rng.choice(MODIFIERS)} {noun}"),
+        (1.0, lambda: f"{noun} {rng.choice(suffixes)}"),
+    )
 
 
 def _area(rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.35:
-        return f"{rng.choice(FIRST_NAMES)}'s {rng.choice(ROOM_NOUNS)}"
-    if r < 0.75:
-        return f"{rng.choice(ROOM_MODIFIERS)} {rng.choice(ROOM_NOUNS)}"
-    if r < 0.9:
-        return f"{_made_up(rng)} {rng.choice(ROOM_NOUNS)}"
-    return _made_up(rng)
+    return _one_of(
+        rng,
+        (0.35, lambda: f"{rng.choice(FIRST_NAMES)}'s {rng.choice(ROOM_NOUNS)}"),
+        (0.75, lambda: f"{rng.choice(ROOM_MODIFIERS)} {rng.choice(ROOM_NOUNS)}"),
+        (0.9, lambda: f"{_made_up(rng)} {rng.choice(ROOM_NOUNS)}"),
+        (1.0, lambda: _made_up(rng)),
+    )
 
 
 def _floor(rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.5:
-        return f"{rng.choice(ORDINALS)} floor"
-    if r < 0.75:
-        return f"level {rng.choice(('one', 'two', 'three', 'four', 'five', '1', '2', '3', 'a', 'b'))}"
-    return f"{rng.choice(('garden', 'street', 'lower ground', 'attic', 'loft', 'sky', 'mezzanine'))} level"
+    levels = ("one", "two", "three", "four", "five", "1", "2", "3", "a", "b")
+    places = ("garden", "street", "lower ground", "attic", "loft", "sky", "mezzanine")
+    return _one_of(
+        rng,
+        (0.5, lambda: f"{rng.choice(ORDINALS)} floor"),
+        (0.75, lambda: f"level {rng.choice(levels)}"),
+        (1.0, lambda: f"{rng.choice(places)} level"),
+    )
 
 
 def _item(rng: random.Random) -> str:
@@ -132,40 +139,42 @@ def _item(rng: random.Random) -> str:
 
 
 def _artist(rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.6:
-        return f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
-    if r < 0.8:
-        return f"the {rng.choice(TITLE_ADJECTIVES)} {rng.choice(BAND_NOUNS)}"
-    return _made_up(rng)
+    return _one_of(
+        rng,
+        (0.6, lambda: f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"),
+        (0.8, lambda: f"the {rng.choice(TITLE_ADJECTIVES)} {rng.choice(BAND_NOUNS)}"),
+        (1.0, lambda: _made_up(rng)),
+    )
 
 
 def _everyday_title(rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.3:
-        return f"{rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}"
-    if r < 0.55:
-        return f"{rng.choice(TITLE_GERUNDS)} {rng.choice(TITLE_TAILS)}"
-    if r < 0.8:
-        return f"{rng.choice(TITLE_ADJECTIVES)} {rng.choice(TITLE_NOUNS)}"
-    return f"{rng.choice(TITLE_NOUNS)} like {rng.choice(TITLE_NOUNS)}"
+    return _one_of(
+        rng,
+        (0.3, lambda: f"{rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}"),
+        (0.55, lambda: f"{rng.choice(TITLE_GERUNDS)} {rng.choice(TITLE_TAILS)}"),
+        (0.8, lambda: f"{rng.choice(TITLE_ADJECTIVES)} {rng.choice(TITLE_NOUNS)}"),
+        (1.0, lambda: f"{rng.choice(TITLE_NOUNS)} like {rng.choice(TITLE_NOUNS)}"),
+    )
+
+
+def _poetic_title(rng: random.Random) -> str:
+    words = rng.sample(TITLE_WORDS, rng.choice((1, 2, 2, 3)))
+    if rng.random() < 0.3:
+        words = ["the", *words]
+    if rng.random() < 0.2:
+        words = [rng.choice(FIRST_NAMES), *words]
+    return " ".join(words)
 
 
 def _title(rng: random.Random) -> str:
     """A media title: poetic words, everyday phrases, an artist, or "title by artist"."""
-    r = rng.random()
-    if r < 0.4:
-        words = rng.sample(TITLE_WORDS, rng.choice((1, 2, 2, 3)))
-        if rng.random() < 0.3:
-            words = ["the", *words]
-        if rng.random() < 0.2:
-            words = [rng.choice(FIRST_NAMES), *words]
-        return " ".join(words)
-    if r < 0.7:
-        return _everyday_title(rng)
-    if r < 0.85:
-        return _artist(rng)
-    return f"{_everyday_title(rng)} by {_artist(rng)}"
+    return _one_of(
+        rng,
+        (0.4, lambda: _poetic_title(rng)),
+        (0.7, lambda: _everyday_title(rng)),
+        (0.85, lambda: _artist(rng)),
+        (1.0, lambda: f"{_everyday_title(rng)} by {_artist(rng)}"),
+    )
 
 
 def synthetic_lists(rng: random.Random, per_list: int = 150) -> dict[str, list[str]]:
