@@ -30,6 +30,8 @@ def _check(config) -> None:
         raise UserError(
             "--freeze-embeddings keeps MiniLM's word table fixed; it needs --teacher or --embedding-init"
         )
+    if config.align_unseen_embeddings and not config.embedding_init:
+        raise UserError("--align-unseen moves rows from MiniLM's table; it needs --embedding-init")
     if config.embedding_init and (config.embedding_dim or config.hidden) > 384:
         raise UserError(
             "--hidden above 384 cannot take MiniLM's 384-wide embeddings; use --no-embedding-init"
@@ -80,6 +82,12 @@ def _check(config) -> None:
     show_default=True,
     help="Keep the pretrained word-piece table fixed (teacher, and student with --embedding-init).",
 )
+@click.option(
+    "--align-unseen/--no-align-unseen",
+    default=False,
+    show_default=True,
+    help="After training, move the word-piece rows training never saw by the trained rows' drift.",
+)
 @click.option("--layers", type=int, default=None, help="Student layers [4].")
 @click.option("--hidden", type=int, default=None, help="Student width [256].")
 @click.option("--heads", type=int, default=None, help="Attention heads [4].")
@@ -107,7 +115,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, align_unseen, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -138,6 +146,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         trim_vocab=trim_vocab,
         embedding_init=embedding_init,
         freeze_word_embeddings=freeze_embeddings,
+        align_unseen_embeddings=align_unseen,
         ema=ema,
         calibrate_bias=calibrate_bias,
         max_length=max_length,

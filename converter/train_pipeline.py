@@ -116,6 +116,21 @@ def finish_student(student, twin) -> None:
         student.get_layer(name).set_weights(twin.get_layer(name).get_weights())
 
 
+def align_student_embeddings(
+    student: Any, minilm: Any, config: TrainConfig, trim: Any, train_set: Any
+) -> int:
+    """Move the student's never-trained word-piece rows by the drift of the trained ones; returns how many."""
+    from converter.embedding_alignment import align_unseen_rows, seen_rows
+    from converter.teacher import minilm_embedding_init
+
+    layer = student.backbone.get_layer("embeddings_word")
+    trained = layer.get_weights()[0]
+    initial = minilm_embedding_init(minilm, trained.shape[1], config.max_length, trim)["word"]
+    seen = seen_rows(train_set.input_ids, trained.shape[0])
+    layer.set_weights([align_unseen_rows(initial, trained, seen)])
+    return int((~seen).sum())
+
+
 def dev_metrics(recognizer: Any, examples: Sequence[Any], max_errors: int = 20) -> dict[str, Any]:
     """``converter.evaluation`` metrics of a recognizer on gold examples, plus a one-line ``summary``."""
     from converter.evaluation import evaluate
@@ -237,6 +252,10 @@ def train(
     )
     finish_student(student, twin)
     report["student"] = {"history": summarize_history(history), "parameters": int(student.count_params())}
+    if config.align_unseen_embeddings and minilm is not None and not config.freeze_word_embeddings:
+        aligned = align_student_embeddings(student, minilm, config, trim, train_set)
+        report["student"]["aligned_rows"] = aligned
+        progress(f"word-piece rows training never saw, moved by the trained rows' drift: {aligned}")
     timings["student"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -56,6 +56,9 @@ class TrainConfig:
     # keep the pretrained word-piece table fixed (teacher, and student when embedding_init): pieces
     # never seen in training stay in the same space as the ones that were
     freeze_word_embeddings: bool = False
+    # after training, move the word-piece rows training never saw by the drift fitted on the rows it did
+    # (converter.embedding_alignment), so words missing from the training data read like trained ones
+    align_unseen_embeddings: bool = False
     # vocabulary
     trim_vocab: bool = True
     vocab_size: int = 8000  # fill a trimmed vocabulary up to this many pieces (0 = only what is needed)

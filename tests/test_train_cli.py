@@ -92,6 +92,7 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
             ["train", "--tiny", "--freeze-embeddings", "--no-teacher", "--no-embedding-init"],
             "needs --teacher",
         ),
+        (["train", "--tiny", "--align-unseen", "--no-embedding-init"], "needs --embedding-init"),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
@@ -200,3 +201,25 @@ def test_ema_and_calibrate_bias_flags_reach_the_run(tmp_path):
     assert config["ema"] is True and config["ema_momentum"] == 0.998 and config["calibrate_bias"] is True
     assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"]
     assert loaded.not_recognized_bias in NOT_RECOGNIZED_BIASES
+
+
+def test_align_unseen_moves_only_the_rows_training_never_saw(trained, tmp_path):
+    """--align-unseen: the rows training moved are the run's own; the others follow their drift."""
+    from converter.embedding_alignment import align_unseen_rows
+    from converter.pretrained import bert_uncased_vocab_path
+    from converter.teacher import load_minilm, minilm_embedding_init
+    from converter.vocab_trimming import VocabTrim, read_vocab
+
+    aligned = tmp_path / "aligned"
+    main([*TINY, "--align-unseen", "--out", str(aligned)])
+    word = lambda d: load_model_dir(d).model.backbone.get_layer("embeddings_word").get_weights()[0]  # noqa: E731
+    plain, moved = word(trained), word(aligned)
+    seen = (plain == moved).all(axis=1)
+    report = json.loads((aligned / "training_report.json").read_text())
+    assert report["config"]["align_unseen_embeddings"] is True
+    assert report["student"]["aligned_rows"] == int((~seen).sum()) > 0
+    full = {p: i for i, p in enumerate(read_vocab(bert_uncased_vocab_path()))}
+    pieces = read_vocab(aligned / "vocab.txt")
+    trim = VocabTrim(pieces=pieces, old_ids=np.array([full[p] for p in pieces], dtype=np.int64))
+    init = minilm_embedding_init(load_minilm(), plain.shape[1], 32, trim)["word"]
+    np.testing.assert_allclose(moved, align_unseen_rows(init, plain, seen), atol=1e-6)
