@@ -4,11 +4,11 @@ The student's word-piece table starts as MiniLM's (projected to the student's wi
 every row whose piece occurs in the training data and leaves the others where pretraining put them — so a
 word the training data lacks ("parlor", "stairwell") is looked up in a space the trained encoder no longer
 reads. :func:`align_unseen_rows` fits one affine map of the drift, ``trained - initial ≈ initial @ W + b``,
-on the rows training moved (ridge-regularized toward no drift) and applies it to the rows it did not, so an
-unseen piece lands where the trained table would have put a piece that started next to it.
+on the rows training moved (ridge-regularized toward their mean drift) and applies it to the rows it did
+not, so an unseen piece lands where the trained table would have put a piece that started next to it.
 
 Example:
-    >>> table = align_unseen_rows(initial, trained, seen=piece_ids_in_training)
+    >>> table = align_unseen_rows(initial, trained, seen=seen_rows(training_ids, len(initial)))
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def seen_rows(token_ids: Iterable[np.ndarray] | np.ndarray, vocabulary_size: int
 def fit_drift(
     initial: np.ndarray, trained: np.ndarray, seen: np.ndarray, ridge: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(W [d, d], b [d])`` minimizing ``|initial @ W + b - (trained - initial)|² + ridge·|W|²`` on seen rows."""
+    """``(W [d, d], b [d])`` minimizing ``|initial @ W + b - (trained - initial)|² + ridge·|W|²`` on seen rows.
+
+    A large ``ridge`` shrinks ``W`` to 0: every row then moves by the seen rows' mean drift ``b``.
+    """
     x = np.asarray(initial, dtype=np.float64)[seen]
     y = np.asarray(trained, dtype=np.float64)[seen] - x
     if len(x) == 0:

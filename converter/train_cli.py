@@ -32,6 +32,10 @@ def _check(config) -> None:
         )
     if config.align_unseen_embeddings and not config.embedding_init:
         raise UserError("--align-unseen moves rows from MiniLM's table; it needs --embedding-init")
+    if config.align_unseen_embeddings and config.freeze_word_embeddings:
+        raise UserError(
+            "--align-unseen moves rows by the trained table's drift; --freeze-embeddings has none"
+        )
     if config.embedding_init and (config.embedding_dim or config.hidden) > 384:
         raise UserError(
             "--hidden above 384 cannot take MiniLM's 384-wide embeddings; use --no-embedding-init"

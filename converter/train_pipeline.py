@@ -252,7 +252,7 @@ def train(
     )
     finish_student(student, twin)
     report["student"] = {"history": summarize_history(history), "parameters": int(student.count_params())}
-    if config.align_unseen_embeddings and minilm is not None and not config.freeze_word_embeddings:
+    if config.align_unseen_embeddings and minilm is not None:
         aligned = align_student_embeddings(student, minilm, config, trim, train_set)
         report["student"]["aligned_rows"] = aligned
         progress(f"word-piece rows training never saw, moved by the trained rows' drift: {aligned}")

@@ -93,6 +93,7 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
             "needs --teacher",
         ),
         (["train", "--tiny", "--align-unseen", "--no-embedding-init"], "needs --embedding-init"),
+        (["train", "--tiny", "--align-unseen", "--freeze-embeddings"], "has none"),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
