@@ -13,17 +13,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
 
-def seen_rows(token_ids: Iterable[np.ndarray] | np.ndarray, vocabulary_size: int) -> np.ndarray:
-    """A boolean mask [vocabulary_size] of the ids that occur in ``token_ids`` (arrays of any shape)."""
+def seen_rows(token_ids: np.ndarray, vocabulary_size: int) -> np.ndarray:
+    """A boolean mask [vocabulary_size] of the ids that occur in ``token_ids`` (any shape)."""
     mask = np.zeros(vocabulary_size, dtype=bool)
-    arrays = [token_ids] if isinstance(token_ids, np.ndarray) else token_ids
-    for ids in arrays:
-        mask[np.asarray(ids, dtype=np.int64).ravel()] = True
+    mask[np.asarray(token_ids, dtype=np.int64).ravel()] = True
     return mask
 
 

@@ -52,6 +52,5 @@ def test_all_rows_seen_changes_nothing_and_bad_shapes_are_refused():
 
 
 def test_seen_rows_marks_every_id_that_occurs():
-    mask = seen_rows([np.array([[0, 2, 2], [5, 0, 0]]), np.array([7])], 9)
+    mask = seen_rows(np.array([[0, 2, 2, 7], [5, 0, 0, 0]]), 9)  # a padded batch of token ids
     assert mask.tolist() == [True, False, True, False, False, True, False, True, False]
-    assert seen_rows(np.array([1]), 3).tolist() == [False, True, False]
