@@ -25,6 +25,7 @@ SUITES = {
     "parity": "squeezebert_parity.py",
     "firmware": "firmware_bench.py",
     "datasets": "dataset_stats.py",
+    "name_probe": "name_probe.py",
 }
 DEFAULT_MODEL_DIR = Path("build/default_model/model")
 

@@ -92,6 +92,12 @@ def _check(config) -> None:
     show_default=True,
     help="After training, move the word-piece rows training never saw by the trained rows' drift.",
 )
+@click.option(
+    "--word-names/--no-word-names",
+    default=False,
+    show_default=True,
+    help="Make some generated device names and rooms of everyday English words.",
+)
 @click.option("--layers", type=int, default=None, help="Student layers [4].")
 @click.option("--hidden", type=int, default=None, help="Student width [256].")
 @click.option("--heads", type=int, default=None, help="Attention heads [4].")
@@ -119,7 +125,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, align_unseen, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -151,6 +157,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         embedding_init=embedding_init,
         freeze_word_embeddings=freeze_embeddings,
         align_unseen_embeddings=align_unseen,
+        word_names=word_names,
         ema=ema,
         calibrate_bias=calibrate_bias,
         max_length=max_length,

@@ -155,6 +155,7 @@ def train(
 ) -> dict[str, Any]:
     """Run the whole training pipeline and write the model directory; returns the training report."""
     from converter.data import build_datasets
+    from converter.data.name_words import default_name_words
     from converter.joint_model import build_joint_model
     from converter.model_dir import save_model_dir
     from converter.teacher import build_teacher_backbone, load_minilm
@@ -170,6 +171,7 @@ def train(
     t0 = time.perf_counter()
     data = build_datasets(
         seed=config.seed,
+        name_words=default_name_words() if config.word_names else (),
         extra_data=[Path(p) for p in extra_data],
         limit_per_intent=config.limit_per_intent,
         schema=schema,

@@ -59,6 +59,8 @@ class TrainConfig:
     # after training, move the word-piece rows training never saw by the drift fitted on the rows it did
     # (converter.embedding_alignment), so words missing from the training data read like trained ones
     align_unseen_embeddings: bool = False
+    # make some generated device names and rooms of everyday words (converter.data.name_words)
+    word_names: bool = False
     # vocabulary
     trim_vocab: bool = True
     vocab_size: int = 8000  # fill a trimmed vocabulary up to this many pieces (0 = only what is needed)

@@ -224,3 +224,12 @@ def test_align_unseen_moves_only_the_rows_training_never_saw(trained, tmp_path):
     trim = VocabTrim(pieces=pieces, old_ids=np.array([full[p] for p in pieces], dtype=np.int64))
     init = minilm_embedding_init(load_minilm(), plain.shape[1], 32, trim)["word"]
     np.testing.assert_allclose(moved, align_unseen_rows(init, plain, seen), atol=1e-6)
+
+
+def test_word_names_change_the_training_data(trained, tmp_path):
+    """--word-names: some generated devices and rooms are made of everyday words, so the data differ."""
+    worded = tmp_path / "worded"
+    main([*TINY, "--word-names", "--out", str(worded)])
+    assert load_model_dir(trained).report["config"]["word_names"] is False
+    assert load_model_dir(worded).report["config"]["word_names"] is True
+    assert (worded / "calibration.jsonl").read_text() != (trained / "calibration.jsonl").read_text()

@@ -140,6 +140,7 @@ def build_datasets(
     unseen_per_intent: int = 14,
     min_per_intent: int = 250,
     synthetic_per_list: int = 100,
+    name_words: Sequence[str] = (),
 ) -> Datasets:
     """Build train and dev sets (deterministic for a seed).
 
@@ -158,6 +159,8 @@ def build_datasets(
         unseen_per_intent: unseen-names dev sentences per intent and template source.
         min_per_intent: intents with fewer template examples get augmented copies up to this many.
         synthetic_per_list: generated names added to each training name list (0: none).
+        name_words: everyday words some generated names and areas are made of
+            (``converter.data.name_words``); words of held-out names and of the templates are left out.
     """
     base = resolve_shared_dir(shared_dir)
     schema = schema or Schema.load()
@@ -175,8 +178,9 @@ def build_datasets(
 
     all_lists = merge_lists(load_lists(), *[c.lists for c in own + user_yaml])
     names = split_lists(all_lists, schema, seed=seed)
+    words = _name_word_pool(name_words, own + user_yaml, names.held_out)
     train_lists = _with_synthetic(
-        names.train, names.held_out, schema, random.Random(seed + 104729), synthetic_per_list
+        names.train, names.held_out, schema, random.Random(seed + 104729), synthetic_per_list, words
     )
 
     # === Train ===
@@ -263,7 +267,12 @@ def _independent_texts() -> set[str]:
 
 
 def _with_synthetic(
-    train: dict[str, list[str]], held_out: dict[str, list[str]], schema: Schema, rng: random.Random, n: int
+    train: dict[str, list[str]],
+    held_out: dict[str, list[str]],
+    schema: Schema,
+    rng: random.Random,
+    n: int,
+    words: Sequence[str] = (),
 ) -> dict[str, list[str]]:
     """Training lists plus generated names (never a held-out name, never a generic device phrase)."""
     if n <= 0:
@@ -271,7 +280,7 @@ def _with_synthetic(
     forbidden = {v for vs in held_out.values() for v in vs} - {v for vs in train.values() for v in vs}
     places = set(train.get("area", [])) | set(train.get("floor", []))
     extra = {}
-    for key, values in synthetic_lists(rng, per_list=n).items():
+    for key, values in synthetic_lists(rng, per_list=n, words=words).items():
         kept = [v for v in values if v not in forbidden]
         if key.startswith("name_"):
             kept = [
@@ -281,6 +290,16 @@ def _with_synthetic(
             ]
         extra[key] = kept
     return merge_lists(train, extra)
+
+
+def _name_word_pool(
+    words: Sequence[str], customs: Sequence[CustomData], held_out: dict[str, list[str]]
+) -> list[str]:
+    """``words`` less those of held-out names and those templates are written with ("brighten", "percent")."""
+    texts = [t for c in customs for ts in c.templates.values() for t in ts]
+    texts += [rule for c in customs for rule in c.expansion_rules.values()]
+    taken = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())} | _words(held_out)
+    return [w for w in words if w not in taken]
 
 
 def _words(lists: dict[str, list[str]]) -> set[str]:

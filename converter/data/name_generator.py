@@ -7,7 +7,6 @@ Generated names are used for TRAINING only; the unseen-names dev set keeps the h
 
 Example:
     >>> import random
-from collections.abc import Callable
     >>> lists = synthetic_lists(random.Random(0), per_list=3)
     >>> sorted(lists)[:3]
     ['area', 'floor', 'item']
@@ -16,7 +15,7 @@ from collections.abc import Callable
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 FIRST_NAMES = [
     "emma", "liam", "olivia", "noah", "ava", "lucas", "mia", "leo", "zoe", "ethan", "aisha", "omar", "yuki",
@@ -85,6 +84,7 @@ TITLE_NOUNS = ["girl", "boy", "town", "love", "days", "eyes", "feeling", "friend
                "people", "thing", "money", "life", "road", "baby", "weekend", "summer", "sunday"]  # fmt: skip
 SURNAMES = ["miller", "cooper", "hughes", "walker", "hayes", "brooks", "fisher", "ward", "reed", "price", "harper",
             "bell", "lawson", "nash", "porter", "santos", "kowalski", "okafor", "lindqvist", "moreau"]  # fmt: skip
+WORD_SHARE = 0.3  # share of generated device names and areas made of everyday words, when given some
 BAND_NOUNS = ["kids", "brothers", "sisters", "wolves", "strangers", "dreamers", "kings", "birds", "lovers",
               "ramblers", "saints", "sparks", "travellers", "neighbours"]  # fmt: skip
 
@@ -110,6 +110,25 @@ def _device_name(domain: str, rng: random.Random) -> str:
         (0.8, lambda: _made_up(rng)),
         (0.9, lambda: f"{rng.choice(MODIFIERS)} {rng.choice(MODIFIERS)} {noun}"),
         (1.0, lambda: f"{noun} {rng.choice(suffixes)}"),
+    )
+
+
+def _word_device_name(domain: str, rng: random.Random, words: Sequence[str]) -> str:
+    noun = rng.choice(DEVICE_NOUNS[domain])
+    return _one_of(
+        rng,
+        (0.4, lambda: f"{rng.choice(words)} {noun}"),
+        (0.7, lambda: rng.choice(words)),
+        (0.85, lambda: f"{rng.choice(words)} {rng.choice(words)}"),
+        (1.0, lambda: f"{rng.choice(MODIFIERS)} {rng.choice(words)}"),
+    )
+
+
+def _word_area(rng: random.Random, words: Sequence[str]) -> str:
+    return _one_of(
+        rng,
+        (0.5, lambda: rng.choice(words)),
+        (1.0, lambda: f"{rng.choice(words)} {rng.choice(ROOM_NOUNS)}"),
     )
 
 
@@ -177,8 +196,22 @@ def _title(rng: random.Random) -> str:
     )
 
 
-def synthetic_lists(rng: random.Random, per_list: int = 150) -> dict[str, list[str]]:
-    """Generated values for every name list (``name_<domain>``, area, floor, item, search_query)."""
+def synthetic_lists(
+    rng: random.Random, per_list: int = 150, words: Sequence[str] = (), word_share: float = WORD_SHARE
+) -> dict[str, list[str]]:
+    """Generated values for every name list (``name_<domain>``, area, floor, item, search_query).
+
+    With ``words`` (everyday words, ``converter.data.name_words``), ``word_share`` of the device names and
+    areas are made of them ("fender", "handbook lamp", "kingsley room").
+    """
+
+    def device(domain: str) -> str:
+        if words and rng.random() < word_share:
+            return _word_device_name(domain, rng, words)
+        return _device_name(domain, rng)
+
+    def area() -> str:
+        return _word_area(rng, words) if words and rng.random() < word_share else _area(rng)
 
     def unique(make, n: int) -> list[str]:
         out: dict[str, None] = {}
@@ -188,8 +221,8 @@ def synthetic_lists(rng: random.Random, per_list: int = 150) -> dict[str, list[s
                 break
         return list(out)
 
-    lists = {f"name_{d}": unique(lambda d=d: _device_name(d, rng), per_list) for d in DEVICE_NOUNS}
-    lists["area"] = unique(lambda: _area(rng), per_list)
+    lists = {f"name_{d}": unique(lambda d=d: device(d), per_list) for d in DEVICE_NOUNS}
+    lists["area"] = unique(area, per_list)
     lists["floor"] = unique(lambda: _floor(rng), max(per_list // 5, 10))
     lists["item"] = unique(lambda: _item(rng), per_list)
     lists["search_query"] = unique(lambda: _title(rng), per_list)

@@ -1,0 +1,80 @@
+"""Name probe: commands whose device or room is a word no training sentence had → bench/results/name_probe.json.
+
+Each frame ("switch off the {}") is filled with words of the BERT vocabulary that training never uses as
+names (the held-back share of ``converter.data.name_words``); the bundle must still find the intent and
+tag the word as the name or area. Bundles given together are measured on the same sentences.
+
+Usage: python bench/name_probe.py [--bundle DIR ...] [--words 400] [--out FILE]
+(no --bundle: the shipped default)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+from converter.data.name_words import name_words
+from converter.pretrained import bert_uncased_vocab_path
+from converter.vocab_trimming import read_vocab
+from device_agent.recognizer import Recognizer
+
+FRAMES = [  # (text, intent): the word must come back inside the name or the area
+    ("turn on the {} lights", "HassTurnOn"),
+    ("switch off the {}", "HassTurnOff"),
+    ("pause the {}", "HassMediaPause"),
+    ("set the {} lamp to 40 percent", "HassLightSet"),
+    ("is the {} door open", "HassGetState"),
+    ("dim the lights in the {}", "LightDim"),
+    ("set the {} thermostat to 20 degrees", "HassClimateSetTemperature"),
+    ("open the {} blinds", "HassTurnOn"),
+]
+
+
+def _word_in_place(word: str, values: dict) -> bool:
+    return any(word in str(values.get(slot, "")).split() for slot in ("name", "area"))
+
+
+def probe(recognizer: Recognizer, words: list[str]) -> dict[str, dict[str, float]]:
+    """Per frame: share of sentences with the right intent, refused, and with the word tagged."""
+    out = {}
+    for frame, intent in FRAMES:
+        results = recognizer.recognize_many([frame.format(w) for w in words])
+        right = sum(r.intent == intent for r in results)
+        refused = sum(r.intent is None for r in results)
+        tagged = sum(_word_in_place(w, r.slot_values()) for w, r in zip(words, results, strict=True))
+        n = len(words)
+        out[frame] = {"intent": right / n, "refused": refused / n, "word_tagged": tagged / n}
+    out["all frames"] = {
+        k: sum(row[k] for row in out.values()) / len(FRAMES) for k in next(iter(out.values()))
+    }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bundle", action="append", type=Path, help="bundle directory (repeatable)")
+    parser.add_argument("--words", type=int, default=400, help="probe words per frame")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "name_probe.json")
+    args = parser.parse_args()
+    probe_words = name_words(read_vocab(bert_uncased_vocab_path()))[1]
+    words = random.Random(args.seed).sample(probe_words, min(args.words, len(probe_words)))
+    bundles = args.bundle or [None]
+    result = {"method": __doc__.split("\n\n")[1], "words": len(words), "seed": args.seed, "bundles": {}}
+    for bundle in bundles:
+        name = str(bundle) if bundle else "shipped default"
+        rows = probe(Recognizer.from_bundle(bundle), words)
+        result["bundles"][name] = rows
+        print(f"== {name}")
+        print(f"{'frame':36s} {'intent':>7s} {'refused':>8s} {'tagged':>8s}")
+        for frame, row in rows.items():
+            print(f"{frame:36s} {row['intent']:7.1%} {row['refused']:8.1%} {row['word_tagged']:8.1%}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
