@@ -84,9 +84,9 @@ TITLE_NOUNS = ["girl", "boy", "town", "love", "days", "eyes", "feeling", "friend
                "people", "thing", "money", "life", "road", "baby", "weekend", "summer", "sunday"]  # fmt: skip
 SURNAMES = ["miller", "cooper", "hughes", "walker", "hayes", "brooks", "fisher", "ward", "reed", "price", "harper",
             "bell", "lawson", "nash", "porter", "santos", "kowalski", "okafor", "lindqvist", "moreau"]  # fmt: skip
-WORD_SHARE = 0.3  # share of generated device names and areas made of everyday words, when given some
 BAND_NOUNS = ["kids", "brothers", "sisters", "wolves", "strangers", "dreamers", "kings", "birds", "lovers",
               "ramblers", "saints", "sparks", "travellers", "neighbours"]  # fmt: skip
+WORD_SHARE = 0.3  # share of generated device names and areas made of everyday words, when given some
 
 
 def _made_up(rng: random.Random) -> str:
