@@ -92,9 +92,13 @@ def is_place_plus_generic(phrase: str, places: set[str], schema: Schema) -> bool
     return False
 
 
+def stable_fraction(key: str) -> float:
+    """A number in [0, 1) fixed by ``key`` alone (SHA-256): the same on every run and machine."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") / 2**32
+
+
 def _held_out(value: str, seed: int, fraction: float) -> bool:
-    digest = hashlib.sha256(f"{seed}:{value}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+    return stable_fraction(f"{seed}:{value}") < fraction
 
 
 def split_lists(

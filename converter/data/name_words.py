@@ -15,9 +15,10 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
+
+from converter.data.name_lists import stable_fraction
 
 PROBE_FRACTION = 0.25
 COMMON_SKIPPED = 300  # BERT's ids run by frequency: its first words are "from", "which", "they", not names
@@ -31,8 +32,7 @@ def vocabulary_words(pieces: Iterable[str]) -> list[str]:
 
 def is_probe_word(word: str, seed: int = 0, fraction: float = PROBE_FRACTION) -> bool:
     """Whether ``word`` belongs to the held-back share (stable across runs and machines)."""
-    digest = hashlib.sha256(f"name-probe:{seed}:{word}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+    return stable_fraction(f"name-probe:{seed}:{word}") < fraction
 
 
 def split_words(
