@@ -30,6 +30,14 @@ def _check(config) -> None:
         raise UserError(
             "--freeze-embeddings keeps MiniLM's word table fixed; it needs --teacher or --embedding-init"
         )
+    if not 0.0 < config.embedding_lr_scale <= 1.0:
+        raise UserError("--embedding-lr-scale must be above 0 and at most 1 (0 is --freeze-embeddings)")
+    if config.embedding_lr_scale != 1.0 and config.freeze_word_embeddings:
+        raise UserError("--embedding-lr-scale slows the word table's training; --freeze-embeddings stops it")
+    if config.embedding_lr_scale != 1.0 and not (config.teacher or config.embedding_init):
+        raise UserError(
+            "--embedding-lr-scale slows MiniLM's word table; it needs --teacher or --embedding-init"
+        )
     if config.align_unseen_embeddings and not config.embedding_init:
         raise UserError("--align-unseen moves rows from MiniLM's table; it needs --embedding-init")
     if config.align_unseen_embeddings and config.freeze_word_embeddings:
@@ -87,6 +95,12 @@ def _check(config) -> None:
     help="Keep the pretrained word-piece table fixed (teacher, and student with --embedding-init).",
 )
 @click.option(
+    "--embedding-lr-scale",
+    type=float,
+    default=None,
+    help="Train the pretrained word-piece table at this fraction of the learning rate [1].",
+)
+@click.option(
     "--align-unseen/--no-align-unseen",
     default=False,
     show_default=True,
@@ -125,7 +139,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -148,6 +162,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         "limit_per_intent": limit_per_intent,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
+        "embedding_lr_scale": embedding_lr_scale,
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
     overrides.update(

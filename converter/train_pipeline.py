@@ -223,6 +223,7 @@ def train(
             dev=dev_epoch,
             progress=progress,
             label="teacher",
+            slow_variables=teacher_backbone.get_layer("embeddings_word").trainable_weights,
         )
         teacher_logits = predict_logits(teacher, train_set.input_ids, train_set.attention_mask)
         report["teacher"] = {"history": summarize_history(history), "parameters": int(teacher.count_params())}
@@ -251,6 +252,9 @@ def train(
         dev=dev_epoch,
         progress=progress,
         label="student",
+        slow_variables=(
+            twin.backbone.get_layer("embeddings_word").trainable_weights if config.embedding_init else ()
+        ),
     )
     finish_student(student, twin)
     report["student"] = {"history": summarize_history(history), "parameters": int(student.count_params())}

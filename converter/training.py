@@ -56,6 +56,9 @@ class TrainConfig:
     # keep the pretrained word-piece table fixed (teacher, and student when embedding_init): pieces
     # never seen in training stay in the same space as the ones that were
     freeze_word_embeddings: bool = False
+    # train the pretrained word-piece table (teacher, and student when embedding_init) at this fraction of
+    # the learning rate: command words adapt, the rows training never sees stay in the table's space
+    embedding_lr_scale: float = 1.0
     # after training, move the word-piece rows training never saw by the drift fitted on the rows it did
     # (converter.embedding_alignment), so words missing from the training data read like trained ones
     align_unseen_embeddings: bool = False
@@ -178,10 +181,15 @@ def _optimizer(
     total_steps: int,
     warmup_fraction: float,
     ema_momentum: float | None = None,
+    slow_variables: Sequence[Any] = (),
+    slow_scale: float = 1.0,
 ):
     """AdamW on a warm-up + cosine schedule; with ``ema_momentum``, Keras keeps a moving average of the
-    weights and writes it into the model when ``fit`` ends."""
+    weights and writes it into the model when ``fit`` ends; ``slow_variables`` train at ``slow_scale``
+    times the rate."""
     import keras
+
+    from converter.scaled_optimizer import ScaledAdamW
 
     warmup = max(1, int(total_steps * warmup_fraction))
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -191,7 +199,9 @@ def _optimizer(
         warmup_steps=warmup,
         alpha=0.0,
     )
-    return keras.optimizers.AdamW(
+    return ScaledAdamW(
+        slow_variables=slow_variables if slow_scale != 1.0 else (),
+        scale=slow_scale,
         learning_rate=schedule,
         weight_decay=weight_decay,
         clipnorm=1.0,
@@ -270,8 +280,12 @@ def fit_joint_model(
     dev: EncodedSet | None = None,
     progress: Progress = print,
     label: str = "student",
+    slow_variables: Sequence[Any] = (),
 ) -> list[dict[str, float]]:
-    """Fit a joint model on hard labels (and the teacher's logits when given); returns per-epoch metrics."""
+    """Fit a joint model on hard labels (and the teacher's logits when given); returns per-epoch metrics.
+
+    ``slow_variables`` train at ``config.embedding_lr_scale`` times the learning rate.
+    """
     import keras
 
     steps = epochs * int(np.ceil(len(train) / config.batch_size))
@@ -285,6 +299,8 @@ def fit_joint_model(
             steps,
             config.warmup_fraction,
             config.ema_momentum if config.ema else None,
+            slow_variables,
+            config.embedding_lr_scale,
         ),
         loss={"intent_logits": loss, "slot_logits": loss},
         jit_compile=False,

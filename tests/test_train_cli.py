@@ -94,6 +94,13 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
         ),
         (["train", "--tiny", "--align-unseen", "--no-embedding-init"], "needs --embedding-init"),
         (["train", "--tiny", "--align-unseen", "--freeze-embeddings"], "has none"),
+        (["train", "--tiny", "--embedding-lr-scale", "0"], "0 is --freeze-embeddings"),
+        (["train", "--tiny", "--embedding-lr-scale", "1.5"], "at most 1"),
+        (["train", "--tiny", "--embedding-lr-scale", "0.1", "--freeze-embeddings"], "stops it"),
+        (
+            ["train", "--tiny", "--embedding-lr-scale", "0.1", "--no-teacher", "--no-embedding-init"],
+            "needs --teacher",
+        ),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
@@ -172,24 +179,40 @@ def test_default_model_from_a_model_directory_refuses_training_options(tmp_path,
     assert not (tmp_path / "w").exists()
 
 
-def test_freeze_embeddings_keeps_the_pretrained_word_table(tmp_path):
-    """--freeze-embeddings: the saved word rows are exactly MiniLM's, projected; without it they train."""
+def _word_table(model_dir) -> np.ndarray:
+    return load_model_dir(model_dir).model.backbone.get_layer("embeddings_word").get_weights()[0]
+
+
+def _minilm_rows(model_dir) -> np.ndarray:
+    """MiniLM's rows for the model's (trimmed) vocabulary, projected to its width: the table before training."""
     from converter.pretrained import bert_uncased_vocab_path
     from converter.teacher import load_minilm, minilm_embedding_init
     from converter.vocab_trimming import VocabTrim, read_vocab
 
-    frozen, trained_too = tmp_path / "frozen", tmp_path / "trained"
-    main([*TINY, "--freeze-embeddings", "--out", str(frozen)])
-    main([*TINY, "--out", str(trained_too)])
     full = {p: i for i, p in enumerate(read_vocab(bert_uncased_vocab_path()))}
-    pieces = read_vocab(frozen / "vocab.txt")
+    pieces = read_vocab(model_dir / "vocab.txt")
     trim = VocabTrim(pieces=pieces, old_ids=np.array([full[p] for p in pieces], dtype=np.int64))
-    init = minilm_embedding_init(load_minilm(), 32, 32, trim)["word"]
-    word = lambda d: load_model_dir(d).model.backbone.get_layer("embeddings_word").get_weights()[0]  # noqa: E731
-    np.testing.assert_array_equal(word(frozen), init)
-    assert np.abs(word(trained_too) - init).max() > 1e-3  # without the flag the table is trained
+    return minilm_embedding_init(load_minilm(), _word_table(model_dir).shape[1], 32, trim)["word"]
+
+
+def test_freeze_embeddings_keeps_the_pretrained_word_table(trained, tmp_path):
+    """--freeze-embeddings: the saved word rows are exactly MiniLM's, projected; without it they train."""
+    frozen = tmp_path / "frozen"
+    main([*TINY, "--freeze-embeddings", "--out", str(frozen)])
+    np.testing.assert_array_equal(_word_table(frozen), _minilm_rows(frozen))
+    assert np.abs(_word_table(trained) - _minilm_rows(trained)).max() > 1e-3  # without the flag it trains
     report = json.loads((frozen / "training_report.json").read_text())
     assert report["config"]["freeze_word_embeddings"] is True
+
+
+def test_embedding_lr_scale_trains_the_word_table_slowly(trained, tmp_path):
+    """--embedding-lr-scale 0.05: the word rows move, but far less than at the full rate."""
+    slow = tmp_path / "slow"
+    main([*TINY, "--embedding-lr-scale", "0.05", "--out", str(slow)])
+    drift = lambda d: np.abs(_word_table(d) - _minilm_rows(d)).mean()  # noqa: E731
+    assert 0 < drift(slow) < 0.3 * drift(trained)
+    assert load_model_dir(slow).report["config"]["embedding_lr_scale"] == 0.05
+    assert load_model_dir(trained).report["config"]["embedding_lr_scale"] == 1.0
 
 
 def test_ema_and_calibrate_bias_flags_reach_the_run(tmp_path):
@@ -207,23 +230,15 @@ def test_ema_and_calibrate_bias_flags_reach_the_run(tmp_path):
 def test_align_unseen_moves_only_the_rows_training_never_saw(trained, tmp_path):
     """--align-unseen: the rows training moved are the run's own; the others follow their drift."""
     from converter.embedding_alignment import align_unseen_rows
-    from converter.pretrained import bert_uncased_vocab_path
-    from converter.teacher import load_minilm, minilm_embedding_init
-    from converter.vocab_trimming import VocabTrim, read_vocab
 
     aligned = tmp_path / "aligned"
     main([*TINY, "--align-unseen", "--out", str(aligned)])
-    word = lambda d: load_model_dir(d).model.backbone.get_layer("embeddings_word").get_weights()[0]  # noqa: E731
-    plain, moved = word(trained), word(aligned)
+    plain, moved = _word_table(trained), _word_table(aligned)
     seen = (plain == moved).all(axis=1)
     report = json.loads((aligned / "training_report.json").read_text())
     assert report["config"]["align_unseen_embeddings"] is True
     assert report["student"]["aligned_rows"] == int((~seen).sum()) > 0
-    full = {p: i for i, p in enumerate(read_vocab(bert_uncased_vocab_path()))}
-    pieces = read_vocab(aligned / "vocab.txt")
-    trim = VocabTrim(pieces=pieces, old_ids=np.array([full[p] for p in pieces], dtype=np.int64))
-    init = minilm_embedding_init(load_minilm(), plain.shape[1], 32, trim)["word"]
-    np.testing.assert_allclose(moved, align_unseen_rows(init, plain, seen), atol=1e-6)
+    np.testing.assert_allclose(moved, align_unseen_rows(_minilm_rows(aligned), plain, seen), atol=1e-6)
 
 
 def test_word_names_change_the_training_data(trained, tmp_path):

@@ -197,3 +197,21 @@ def test_ema_ends_training_on_the_moving_average_and_keeps_groups_block_diagonal
     np.testing.assert_allclose(head.numpy(), expected, rtol=1e-4, atol=1e-6)
     assert np.abs(head.numpy() - steps[-1]).max() > 1e-4  # not simply the last step's weights
     finish_student(student, twin)  # raises if an averaged kernel is no longer block-diagonal
+
+
+def test_scaled_adamw_trains_the_slow_variables_at_a_fraction_of_the_rate():
+    """The word table's own rate: the same gradients move a slow variable exactly ``scale`` times as far."""
+    import keras
+
+    from converter.scaled_optimizer import ScaledAdamW
+
+    fast, slow = keras.Variable(np.ones(3, "float32")), keras.Variable(np.ones(3, "float32"))
+    optimizer = ScaledAdamW(slow_variables=[slow], scale=0.1, learning_rate=0.01, weight_decay=0.0)
+    for step in range(5):
+        grad = keras.ops.convert_to_tensor(np.array([0.5, -2.0, 1.0 + step], "float32"))
+        optimizer.apply_gradients([(grad, fast), (grad, slow)])
+    moved = fast.numpy() - 1
+    assert np.abs(moved).min() > 0.02
+    np.testing.assert_allclose(slow.numpy() - 1, 0.1 * moved, rtol=1e-4)
+    with pytest.raises(ValueError, match="scale"):
+        ScaledAdamW(slow_variables=[slow], scale=0.0)
