@@ -8,8 +8,7 @@ Training targets are packed so that plain ``model.fit`` can carry them:
 
 With teacher logits the loss is ``alpha * T² * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(hard)``
 (Hinton et al., 2015); the ``T²`` keeps the soft term's gradient scale independent of the temperature. Slot
-terms are averaged over the labelled positions only (the first word-piece of each word; every piece with
-``--slot-pieces all``).
+terms are averaged over the labelled positions only (the first word-piece of each word).
 
 Example:
     >>> loss = JointDistillationLoss(alpha=0.5, temperature=2.0)

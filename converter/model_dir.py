@@ -6,7 +6,7 @@ Layout::
     vocab.txt              its WordPiece vocabulary (trimmed or not)
     schema.json            the schema the labels come from
     labels.json            {"intents", "slot_tags", "max_seq_length", "intent_threshold",
-                            "not_recognized_bias", "slot_pieces" (optional)}
+                            "not_recognized_bias" (optional)}
     calibration.jsonl      {"text": ...} per line: representative training sentences for int8 calibration
     eval.jsonl             dev examples ({"text", "intent", "slots": [...]}) for parity and evaluation
     training_report.json   configuration, timings, dev metrics, per-intent metrics, confusions
@@ -76,11 +76,6 @@ class ModelDir:
     def not_recognized_bias(self) -> float:
         """Added to the NotRecognized logit (0 for model directories trained before it existed)."""
         return float(self.labels.get("not_recognized_bias", 0.0))
-
-    @property
-    def slot_pieces(self) -> str:
-        """Which word-pieces' slot tags make a word's tag: "first", or "all" (trained with every piece labelled)."""
-        return str(self.labels.get("slot_pieces", "first"))
 
 
 def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:

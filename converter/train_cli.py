@@ -107,13 +107,6 @@ def _check(config) -> None:
     help="After training, move the word-piece rows training never saw by the trained rows' drift.",
 )
 @click.option(
-    "--slot-pieces",
-    type=click.Choice(["first", "all"]),
-    default="first",
-    show_default=True,
-    help="Label a word's slot tag on its first word-piece, or on all of them (read back as their mean).",
-)
-@click.option(
     "--word-names/--no-word-names",
     default=False,
     show_default=True,
@@ -146,7 +139,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, slot_pieces, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -180,7 +173,6 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         freeze_word_embeddings=freeze_embeddings,
         align_unseen_embeddings=align_unseen,
         word_names=word_names,
-        label_all_pieces=slot_pieces == "all",
         ema=ema,
         calibrate_bias=calibrate_bias,
         max_length=max_length,

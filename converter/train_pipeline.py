@@ -29,17 +29,14 @@ from converter.training import (
 )
 
 CALIBRATION_SENTENCES = 300
-SLOT_PIECES = {False: "first", True: "all"}  # labels.json's slot_pieces for TrainConfig.label_all_pieces
 EPOCH_DEV_LIMIT = 800
 
 
-def encode_examples(
-    examples: Sequence[Any], tokenizer: Any, schema: Any, max_length: int, all_pieces: bool = False
-) -> EncodedSet:
-    """Token ids, masks, intent ids and BIO tag ids (first word-piece only, or every piece) of examples."""
+def encode_examples(examples: Sequence[Any], tokenizer: Any, schema: Any, max_length: int) -> EncodedSet:
+    """Token ids, masks, intent ids and BIO tag ids (first word-piece only) of examples."""
     from converter.data.labelling import encode_examples as encode
 
-    arrays = encode(examples, tokenizer, schema, max_length, all_pieces=all_pieces)
+    arrays = encode(examples, tokenizer, schema, max_length)
     return EncodedSet(
         arrays["input_ids"], arrays["attention_mask"], arrays["intent_ids"], arrays["tag_ids"], list(examples)
     )
@@ -198,12 +195,8 @@ def train(
 
     trim, pieces = _vocabulary(config, [e.text for e in train_examples], progress)
     tokenizer = WordPieceTokenizer(pieces)
-    all_pieces = config.label_all_pieces
-    train_set = encode_examples(train_examples, tokenizer, schema, config.max_length, all_pieces)
-    dev_sets = {
-        k: encode_examples(v, tokenizer, schema, config.max_length, all_pieces)
-        for k, v in dev_examples.items()
-    }
+    train_set = encode_examples(train_examples, tokenizer, schema, config.max_length)
+    dev_sets = {k: encode_examples(v, tokenizer, schema, config.max_length) for k, v in dev_examples.items()}
     dev_all = concat_sets(list(dev_sets.values())) if dev_sets else None
     dev_epoch = subset(dev_all, EPOCH_DEV_LIMIT, config.seed) if dev_all is not None else None
     timings["data"] = time.perf_counter() - t0
@@ -294,7 +287,6 @@ def train(
         config.max_length,
         threshold,
         not_recognized_bias=bias,
-        slot_pieces=SLOT_PIECES[config.label_all_pieces],
     )
     report["dev"] = {}
     for name, rows in dev_examples.items():
@@ -318,7 +310,6 @@ def train(
         "max_seq_length": config.max_length,
         "intent_threshold": threshold,
         "not_recognized_bias": bias,
-        "slot_pieces": SLOT_PIECES[config.label_all_pieces],
     }
     save_model_dir(out_dir, student, pieces, schema, labels, calibration, eval_rows, report)
     progress(f"wrote {out_dir} in {timings['total']:.0f} s")

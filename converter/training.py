@@ -62,9 +62,6 @@ class TrainConfig:
     # after training, move the word-piece rows training never saw by the drift fitted on the rows it did
     # (converter.embedding_alignment), so words missing from the training data read like trained ones
     align_unseen_embeddings: bool = False
-    # slot labels on every word-piece of a word (continuations I-, read back as the mean over the pieces),
-    # not only on the first: words split into unusual pieces are tagged from all of them
-    label_all_pieces: bool = False
     # make some generated device names and rooms of everyday words (converter.data.name_words)
     word_names: bool = False
     # vocabulary

@@ -28,8 +28,6 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 # decoder settings the recognizer reads as numbers (see device_agent.recognizer.Recognizer)
 DECODER_NUMBERS = ("intent_threshold", "not_recognized_bias")
-# decoder settings that name a choice: which word-pieces' slot tags make a word's tag (slot_decoding)
-DECODER_CHOICES = {"slot_pieces": ("first", "all")}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -191,12 +189,6 @@ class Manifest:
                 isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
             ):
                 raise BundleError(f"manifest.json: decoder.{key} must be a number, not {value!r}")
-        for key, choices in DECODER_CHOICES.items():
-            value = data.get("decoder", {}).get(key)
-            if value is not None and value not in choices:
-                raise BundleError(
-                    f"manifest.json: decoder.{key} must be one of {', '.join(choices)}, not {value!r}"
-                )
         return cls(
             model=ModelInfo(model["name"], model["version"], model["file"], seq),
             labels={k: list(v) for k, v in labels.items()},

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from device_agent.bundle import DECODER_CHOICES
 from device_agent.errors import UserError
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict
@@ -102,8 +101,6 @@ class Recognizer:
         not_recognized_bias: added to the NotRecognized logit before the decision (calibrated in training:
             positive refuses more, negative accepts more).
         model_name, model_version: what the bundle says.
-        slot_pieces: which word-pieces' tags make a word's tag: ``"first"``, or ``"all"`` (their mean) for
-            models trained with every piece labelled.
     """
 
     def __init__(
@@ -117,7 +114,6 @@ class Recognizer:
         model_name: str = "",
         model_version: str = "",
         not_recognized_bias: float = 0.0,
-        slot_pieces: str = "first",
     ) -> None:
         self.run_batch = run_batch
         self.tokenizer = tokenizer
@@ -129,9 +125,6 @@ class Recognizer:
         self.max_seq_length = int(max_seq_length)
         self.intent_threshold = float(intent_threshold)
         self.not_recognized_bias = float(not_recognized_bias)
-        if slot_pieces not in DECODER_CHOICES["slot_pieces"]:
-            raise UserError(f"slot_pieces must be first or all, not {slot_pieces!r}")
-        self.slot_pieces = slot_pieces
         self.model_name = model_name
         self.model_version = model_version
 
@@ -186,7 +179,6 @@ class Recognizer:
             manifest.model.name,
             manifest.model.version,
             float(manifest.decoder.get("not_recognized_bias", 0.0)),
-            manifest.decoder.get("slot_pieces", "first"),
         )
         recognizer.bundle = bundle
         recognizer.model = model
@@ -258,7 +250,5 @@ class Recognizer:
         if not accepted:
             return Recognition(text, None, confidence)
         intent = self.labels[best]
-        slots = decode_slots(
-            text, encoding, np.asarray(slot_logits), self.schema, intent, pieces=self.slot_pieces
-        )
+        slots = decode_slots(text, encoding, np.asarray(slot_logits), self.schema, intent)
         return Recognition(text, intent, confidence, slots)

@@ -1,7 +1,6 @@
 """Slot decoding: word-level BIO tags → character spans → normalized values, plus inferred slots.
 
-The model predicts a BIO tag on the first word-piece of every word (models trained with
-``--slot-pieces all`` on every piece: a word's row is then the mean over its pieces). :func:`decode_slots` reads those
+The model predicts a BIO tag on the first word-piece of every word. :func:`decode_slots` reads those
 predictions with a constrained Viterbi pass (well-formed BIO, only the slots the intent carries), cuts the span
 out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
@@ -65,7 +64,6 @@ def decode_slots(
     intent: str | None,
     *,
     min_confidence: float = 0.0,
-    pieces: str = "first",
 ) -> list[SlotValue]:
     """Decode tag probabilities into slot values (tagged spans + inferred slots).
 
@@ -76,8 +74,6 @@ def decode_slots(
         schema: the schema whose ``slot_tags`` index the last axis.
         intent: the predicted intent; slots the intent cannot carry are dropped; None/NotRecognized → [].
         min_confidence: spans whose confidence is below this are dropped.
-        pieces: ``"first"`` reads each word's first piece; ``"all"`` the mean over its pieces (for models whose
-            training labelled every piece).
 
     Returns:
         Slot values in text order, tagged spans first, then inferred slots.
@@ -89,10 +85,7 @@ def decode_slots(
     allowed = set(schema.intent_slots(intent)) if intent in schema.intents else set(schema.slots)
 
     words = word_spans(encoding)
-    if pieces == "all":
-        rows = _word_means(probs, encoding)[: len(words)]
-    else:
-        rows = [probs[t] for t, _s, _e in words if t < len(probs)]
+    rows = [probs[t] for t, _s, _e in words if t < len(probs)]
     words = words[: len(rows)]
     path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed)
     spans: list[list[Any]] = []  # slot, first word, last word, confidence
@@ -355,15 +348,6 @@ def word_spans(encoding: Any) -> list[tuple[int, int, int]]:
         else:
             words[-1][2] = max(words[-1][2], end)
     return [(a, b, c) for a, b, c in words]
-
-
-def _word_means(probs: np.ndarray, encoding: Any) -> list[np.ndarray]:
-    """Per word (in order): the mean of its pieces' tag probabilities."""
-    groups: dict[Any, list[int]] = {}
-    for i, wid in enumerate(encoding.word_ids[: len(probs)]):
-        if wid is not None:
-            groups.setdefault(wid, []).append(i)
-    return [probs[idx].mean(axis=0) for idx in groups.values()]
 
 
 def _as_probabilities(x: np.ndarray) -> np.ndarray:

@@ -60,7 +60,7 @@ def build_bundle(
             ``squeezehome train`` calibrated (in labels.json), else a threshold of 0.5.
         sign_key: an Ed25519 private key (PEM) to sign the manifest with.
     """
-    from device_agent.bundle import DECODER_CHOICES, DECODER_NUMBERS, load_bundle, write_manifest
+    from device_agent.bundle import DECODER_NUMBERS, load_bundle, write_manifest
     from device_agent.interpreter import TFLiteModel
 
     model = Path(model)
@@ -89,7 +89,7 @@ def build_bundle(
     if isinstance(labels, str | Path):
         labels = read_json(Path(labels), "labels")
         if decoder is None and isinstance(labels, dict):  # what `squeezehome train` calibrated
-            decoder = {k: labels[k] for k in (*DECODER_NUMBERS, *DECODER_CHOICES) if k in labels} or None
+            decoder = {k: labels[k] for k in DECODER_NUMBERS if k in labels} or None
     label_lists = _read_labels(labels, schema)
     if self_test is None and (model_dir / SELF_TEST_FILE).is_file():
         self_test = model_dir / SELF_TEST_FILE

@@ -247,8 +247,7 @@ special token ids, example ids), `squeezehome_tables.*` (vocabulary, intents, sl
 
 Tokenize on the device with the same BERT WordPiece rules as `device_agent.wordpiece` (lower-case, strip
 accents, greedy longest match) using `g_squeezehome_vocab`, then `[CLS] … [SEP]` and `[PAD]` to
-`kSqueezehomeSeqLen`. The slot logits are per token; tags are read on the first word-piece of each word
-(or, when the bundle's `decoder.slot_pieces` is `all`, as the mean over its pieces).
+`kSqueezehomeSeqLen`. The slot logits are per token; tags are read on the first word-piece of each word.
 
 How these sources were checked: the model array is compiled with g++ and compared byte for byte with the
 .tflite; the tables compile and are read back; `example_main.cc` and the op resolver are compiled with

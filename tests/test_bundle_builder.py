@@ -59,10 +59,10 @@ def test_decoder_settings_come_from_the_trained_labels(tmp_path, model_dir):
     trained = tmp_path / "trained"
     shutil.copytree(model_dir, trained)
     labels = json.loads((trained / "labels.json").read_text())
-    labels.update(intent_threshold=0.31, not_recognized_bias=0.75, slot_pieces="all")
+    labels.update(intent_threshold=0.31, not_recognized_bias=0.75)
     (trained / "labels.json").write_text(json.dumps(labels))
     m = load_bundle(build_bundle(trained, tmp_path / "b")).manifest
-    assert m.decoder == {"intent_threshold": 0.31, "not_recognized_bias": 0.75, "slot_pieces": "all"}
+    assert m.decoder == {"intent_threshold": 0.31, "not_recognized_bias": 0.75}
     assert load_bundle(build_bundle(model_dir, tmp_path / "plain")).manifest.decoder == {
         "intent_threshold": 0.5
     }

@@ -170,19 +170,3 @@ def test_not_recognized_bias_in_the_manifest_moves_the_decision(tmp_path, recogn
         answers[bias] = [r.intent for r in biased.recognize_many([command, chatter])]
     assert answers[20.0] == [None, None]
     assert answers[-20.0][0] == "HassTurnOn" and answers[-20.0][1] is not None
-
-
-def test_slot_pieces_in_the_manifest_reaches_the_decoder(tmp_path, recognizer):
-    """decoder.slot_pieces "all" makes the board read a word's tags as the mean over its pieces; a bundle
-    without it (every bundle before it existed) reads first pieces."""
-    from firmware.bundle_builder import build_bundle
-
-    assert recognizer.slot_pieces == "first"
-    decoder = {**recognizer.bundle.manifest.decoder, "slot_pieces": "all"}
-    pooled = Recognizer.from_bundle(build_bundle(default_bundle_dir(), tmp_path / "all", decoder=decoder))
-    assert pooled.slot_pieces == "all"
-    text = "set the kitchen lights to fifty percent"  # every word is one piece: the same answer
-    assert pooled.recognize(text).slot_values() == recognizer.recognize(text).slot_values()
-    with pytest.raises(UserError, match="slot_pieces"):
-        Recognizer(recognizer.run_batch, recognizer.tokenizer, recognizer.schema, recognizer.labels, 32,
-                   slot_pieces="middle")  # fmt: skip

@@ -240,31 +240,6 @@ def test_labels_first_piece_only(schema, tok):
     assert batch["tag_ids"].shape == (2, 10) and batch["intent_ids"].tolist() == [intent, intent]
 
 
-def test_labels_on_all_pieces(schema, tok):
-    """``all_pieces``: a continuation piece carries its word's slot as I- (O outside a slot)."""
-    ex = Example("turn on the desk lamps", "HassTurnOn", (SlotSpan("name", "desk lamps", 12, 22),))
-    _, _, _, tags = encode_example(ex, tok, schema, 10, all_pieces=True)
-    assert [schema.slot_tags[t] if t != IGNORE else None for t in tags[:8]] == [
-        None, "O", "O", "O", "B-name", "I-name", "I-name", None
-    ]  # fmt: skip
-    outside = Example("turn on the lamps", "HassTurnOn", ())
-    _, _, _, tags = encode_example(outside, tok, schema, 10, all_pieces=True)
-    assert [schema.slot_tags[t] if t != IGNORE else None for t in tags[:6]] == [None, "O", "O", "O", "O", "O"]
-
-
-def test_all_pieces_decoding_reads_the_mean_over_a_words_pieces(schema, tok):
-    """A word whose first piece leans O but whose pieces together say name is a name with ``pieces="all"``."""
-    text = "turn on the desky"
-    enc = tok.encode(text, max_length=10)
-    assert enc.tokens[4:6] == ["desk", "##y"]
-    probs = one_hot(schema, ["O", "O", "O", "O", "O", "B-name", "O"], 10)
-    probs[4, schema.tag_id("O")], probs[4, schema.tag_id("B-name")] = 0.6, 0.4  # "desk" alone leans O
-    first = decode_slots(text, enc, probs, schema, "HassTurnOn")
-    assert [s.slot for s in first] == []
-    pooled = decode_slots(text, enc, probs, schema, "HassTurnOn", pieces="all")
-    assert [(s.slot, s.raw_value) for s in pooled] == [("name", "desky")]
-
-
 def test_labels_decode_back_to_gold_on_the_handwritten_set(schema, bert_tok):
     """Oracle tags (the training labels) decode to exactly the gold values: labelling and decoding agree."""
     mismatches = []

@@ -248,16 +248,3 @@ def test_word_names_change_the_training_data(trained, tmp_path):
     assert load_model_dir(trained).report["config"]["word_names"] is False
     assert load_model_dir(worded).report["config"]["word_names"] is True
     assert (worded / "calibration.jsonl").read_text() != (trained / "calibration.jsonl").read_text()
-
-
-def test_slot_pieces_all_labels_every_piece_and_tells_the_bundle(trained, tmp_path):
-    """--slot-pieces all: the run records it, labels.json carries it to the bundle's decoder, and the
-    recognizer built from the model directory reads the mean over a word's pieces."""
-    from converter.evaluate_cli import recognizer_for_model_dir
-
-    pieces = tmp_path / "pieces"
-    main([*TINY, "--slot-pieces", "all", "--out", str(pieces)])
-    loaded = load_model_dir(pieces)
-    assert loaded.report["config"]["label_all_pieces"] is True
-    assert loaded.slot_pieces == "all" and load_model_dir(trained).slot_pieces == "first"
-    assert recognizer_for_model_dir(pieces).slot_pieces == "all"

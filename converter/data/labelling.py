@@ -1,8 +1,7 @@
 """Examples → model inputs and word-level BIO labels (the training side of slot decoding).
 
 The tag of a word goes on its FIRST word-piece; ``[CLS]``, ``[SEP]``, padding and continuation pieces get
--100 (ignored by the loss). With ``all_pieces``, continuation pieces are labelled too: ``I-<slot>`` inside a
-slot, ``O`` outside (decoding then reads the mean over a word's pieces). A word is inside a slot when its characters overlap the slot's span; the
+-100 (ignored by the loss). A word is inside a slot when its characters overlap the slot's span; the
 first such word is ``B-<slot>``, the following ones ``I-<slot>``. This mirrors
 :func:`device_agent.slot_decoding.decode_slots`, which reads the same first pieces back.
 
@@ -32,8 +31,8 @@ from device_agent.slot_decoding import word_spans
 IGNORE = -100
 
 
-def word_tags(example: Example, encoding: Any, schema: Schema, all_pieces: bool = False) -> np.ndarray:
-    """int32 ``[max_length]``: tag ids on first pieces of words (every piece with ``all_pieces``), -100 elsewhere."""
+def word_tags(example: Example, encoding: Any, schema: Schema) -> np.ndarray:
+    """int32 ``[max_length]``: tag ids on first pieces of words, -100 elsewhere."""
     n = len(encoding.input_ids)
     tags = np.full(n, IGNORE, dtype=np.int32)
     tag_index = {t: i for i, t in enumerate(schema.slot_tags)}
@@ -47,18 +46,11 @@ def word_tags(example: Example, encoding: Any, schema: Schema, all_pieces: bool 
                 started.add(k)
                 break
         tags[token_index] = tag_index[tag]
-        if all_pieces:
-            inside = tag_index["O" if tag == "O" else "I-" + tag.split("-", 1)[1]]
-            word = encoding.word_ids[token_index]
-            following = token_index + 1
-            while following < n and encoding.word_ids[following] == word:
-                tags[following] = inside
-                following += 1
     return tags
 
 
 def encode_example(
-    example: Example, tokenizer: Any, schema: Schema, max_length: int = 32, all_pieces: bool = False
+    example: Example, tokenizer: Any, schema: Schema, max_length: int = 32
 ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """``(input_ids, attention_mask, intent_id, tag_ids)`` for one example (int32 arrays of ``max_length``)."""
     encoding = tokenizer.encode(example.text, max_length=max_length)
@@ -66,21 +58,17 @@ def encode_example(
         np.asarray(encoding.input_ids, dtype=np.int32),
         np.asarray(encoding.attention_mask, dtype=np.int32),
         schema.intent_id(example.intent),
-        word_tags(example, encoding, schema, all_pieces),
+        word_tags(example, encoding, schema),
     )
 
 
 def encode_examples(
-    examples: Sequence[Example],
-    tokenizer: Any,
-    schema: Schema,
-    max_length: int = 32,
-    all_pieces: bool = False,
+    examples: Sequence[Example], tokenizer: Any, schema: Schema, max_length: int = 32
 ) -> dict[str, np.ndarray]:
     """Batch form: ``input_ids``, ``attention_mask``, ``tag_ids`` int32 ``[N, L]`` and ``intent_ids`` int32 ``[N]``."""
     ids, masks, intents, tags = [], [], [], []
     for ex in examples:
-        a, b, c, d = encode_example(ex, tokenizer, schema, max_length, all_pieces)
+        a, b, c, d = encode_example(ex, tokenizer, schema, max_length)
         ids.append(a)
         masks.append(b)
         intents.append(c)
