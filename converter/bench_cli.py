@@ -26,6 +26,7 @@ SUITES = {
     "firmware": "firmware_bench.py",
     "datasets": "dataset_stats.py",
     "name_probe": "name_probe.py",
+    "training_speed": "training_speed.py",
 }
 DEFAULT_MODEL_DIR = Path("build/default_model/model")
 

@@ -10,6 +10,21 @@ import click
 from device_agent.errors import UserError
 
 
+def _bucket_lengths(text: str | None) -> tuple[int, ...] | None:
+    """``"8,12,16,24"`` → ``(8, 12, 16, 24)``; one clear error for anything else."""
+    if text is None:
+        return None
+    try:
+        lengths = tuple(int(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        raise UserError(
+            f"--bucket-lengths takes comma-separated word-piece counts such as 8,12,16,24; got {text!r}"
+        ) from None
+    if any(n < 1 for n in lengths):
+        raise UserError(f"--bucket-lengths must be positive word-piece counts; got {text!r}")
+    return tuple(sorted(set(lengths)))
+
+
 def _check(config) -> None:
     if config.epochs < 1:
         raise UserError("--epochs must be at least 1")
@@ -134,12 +149,19 @@ def _check(config) -> None:
     show_default=True,
     help="Choose a NotRecognized-logit bias on the dev sets as well as the threshold.",
 )
+@click.option(
+    "--bucket-lengths",
+    default=None,
+    metavar="N,N,...",
+    help="Batches are cut to the shortest of these lengths that holds each sentence [16,32; --max-length "
+    "is always one]. 8,12,16,24 trains ~30 % faster (docs/TRAINING.md).",
+)
 @click.option("--batch-size", type=int, default=None)
 @click.option("--learning-rate", type=float, default=None)
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, bucket_lengths, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -163,6 +185,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         "batch_size": batch_size,
         "learning_rate": learning_rate,
         "embedding_lr_scale": embedding_lr_scale,
+        "bucket_lengths": _bucket_lengths(bucket_lengths),
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
     overrides.update(

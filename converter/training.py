@@ -26,6 +26,10 @@ from converter.distillation import IGNORE_LABEL, JointDistillationLoss, pack_tar
 
 Progress = Callable[[str], None]
 
+# commands are short (word-pieces per training sentence: median 9, 90th percentile 13, 99th 18), so most
+# batches run at 16 tokens; finer buckets (--bucket-lengths 8,12,16,24) pad a third fewer (docs/TRAINING.md)
+DEFAULT_BUCKETS: tuple[int, ...] = (16, 32)
+
 
 @dataclass
 class TrainConfig:
@@ -78,7 +82,8 @@ class TrainConfig:
     max_train_examples: int | None = None
     limit_per_intent: int | None = 450
     max_dev_examples: int | None = None  # per dev set (quick runs)
-    bucket_lengths: tuple[int, ...] = (16, 32)
+    # training batches are cut to the shortest of these lengths that holds each example
+    bucket_lengths: tuple[int, ...] = DEFAULT_BUCKETS
     tiny: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -211,30 +216,38 @@ def _optimizer(
     )
 
 
+def length_buckets(attention_mask: np.ndarray, bucket_lengths: Sequence[int]) -> list[tuple[int, np.ndarray]]:
+    """``(length, row indices)`` for each bucket that has rows: every row goes to the shortest bucket
+    length that holds its real tokens (the full width is always a bucket)."""
+    max_length = attention_mask.shape[1]
+    lengths = sorted({min(b, max_length) for b in bucket_lengths} | {max_length})
+    real = attention_mask.sum(axis=1)
+    buckets = []
+    lower = -1
+    for length in lengths:
+        rows = np.flatnonzero((real > lower) & (real <= length))
+        lower = length
+        if len(rows):
+            buckets.append((length, rows))
+    return buckets
+
+
 def bucketed_dataset(
     data: EncodedSet,
     targets: dict[str, np.ndarray],
     batch_size: int,
     seed: int,
-    bucket_lengths: Sequence[int] = (16, 32),
+    bucket_lengths: Sequence[int] = DEFAULT_BUCKETS,
 ):
     """A ``tf.data`` pipeline of batches cut to the shortest bucket length that fits each example.
 
-    Most commands are short (median 9 word-pieces), so most batches run at length 16 instead of 32: the
-    per-token work halves. Batches are shuffled (seeded) within buckets and in order, every epoch.
+    Most commands are short (median 9 word-pieces), so most batches run at 16 tokens instead of 32.
+    Batches are shuffled (seeded) within buckets and in order, every epoch.
     """
     import tensorflow as tf
 
-    max_length = data.input_ids.shape[1]
-    lengths = sorted({min(b, max_length) for b in bucket_lengths} | {max_length})
-    real = data.attention_mask.sum(axis=1)
     parts = []
-    lower = 0
-    for i, length in enumerate(lengths):
-        rows = np.flatnonzero((real > lower) & (real <= length)) if i else np.flatnonzero(real <= length)
-        lower = length
-        if not len(rows):
-            continue
+    for i, (length, rows) in enumerate(length_buckets(data.attention_mask, bucket_lengths)):
         inputs = {k: v[rows, :length] for k, v in data.inputs.items()}
         ys = {
             "intent_logits": targets["intent_logits"][rows],
@@ -250,7 +263,12 @@ def bucketed_dataset(
 
 
 def predict_logits(model: Any, input_ids: np.ndarray, attention_mask: np.ndarray, batch_size: int = 128):
-    """``{"intent_logits", "slot_logits"}`` as numpy arrays, inference mode."""
+    """``{"intent_logits", "slot_logits"}`` as numpy arrays, inference mode.
+
+    Rows run at full width: cutting them to their buckets (tried, docs/TRAINING.md "Training speed") saved
+    ~50 s of 900 and changed the teacher's logits in their last bits, so the trained model no longer
+    matched the shipped one.
+    """
     out = model.predict(
         {"input_ids": input_ids, "attention_mask": attention_mask}, batch_size=batch_size, verbose=0
     )

@@ -101,6 +101,8 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
             ["train", "--tiny", "--embedding-lr-scale", "0.1", "--no-teacher", "--no-embedding-init"],
             "needs --teacher",
         ),
+        (["train", "--tiny", "--bucket-lengths", "8,x"], "comma-separated word-piece counts"),
+        (["train", "--tiny", "--bucket-lengths", "0,16"], "must be positive"),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
@@ -215,13 +217,15 @@ def test_embedding_lr_scale_trains_the_word_table_slowly(trained, tmp_path):
     assert load_model_dir(trained).report["config"]["embedding_lr_scale"] == 1.0
 
 
-def test_ema_and_calibrate_bias_flags_reach_the_run(tmp_path):
-    """--ema (teacher and student) and --calibrate-bias reach the training run; the bias lands in labels.json."""
+def test_ema_calibrate_bias_and_bucket_lengths_reach_the_run(tmp_path):
+    """--ema (teacher and student), --calibrate-bias and --bucket-lengths reach the training run; the bias
+    lands in labels.json."""
     from converter.training import NOT_RECOGNIZED_BIASES
 
-    main([*TINY, "--ema", "--calibrate-bias", "--out", str(tmp_path)])
+    main([*TINY, "--ema", "--calibrate-bias", "--bucket-lengths", "12, 8", "--out", str(tmp_path)])
     loaded = load_model_dir(tmp_path)
     config = loaded.report["config"]
+    assert config["bucket_lengths"] == [8, 12]
     assert config["ema"] is True and config["ema_momentum"] == 0.998 and config["calibrate_bias"] is True
     assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"]
     assert loaded.not_recognized_bias in NOT_RECOGNIZED_BIASES

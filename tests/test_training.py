@@ -164,6 +164,16 @@ def test_bucketed_dataset_cuts_batches_to_the_bucket_length_and_keeps_every_exam
     assert again == first
 
 
+def test_length_buckets_put_every_row_in_the_shortest_bucket_that_holds_it():
+    from converter.training import length_buckets
+
+    real = np.array([0, 1, 8, 9, 12, 13, 16, 17, 24, 25, 32])
+    mask = (np.arange(32)[None, :] < real[:, None]).astype("int32")
+    buckets = length_buckets(mask, (24, 8, 12, 16, 40))
+    assert [length for length, _ in buckets] == [8, 12, 16, 24, 32]
+    assert [rows.tolist() for _, rows in buckets] == [[0, 1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]
+
+
 def test_ema_ends_training_on_the_moving_average_and_keeps_groups_block_diagonal():
     """--ema: the trained weights are the moving average of the per-step weights, and the dense twin still
     copies into the grouped student (the average must not leak into off-diagonal blocks)."""

@@ -1,0 +1,142 @@
+"""Training speed by length buckets, side by side in one run → ``bench/results/training_speed.json``.
+
+    python bench/training_speed.py [--examples 4000] [--buckets 16,32 --buckets 8,12,16,24 ...] [--rounds 1]
+
+Each setting trains the default configuration (MiniLM teacher, then the distilled SqueezeBERT student) for
+two teacher and two student epochs on the same seeded sample of the real training data, rounds interleaved
+(A B A B …) so a machine that slows down mid-run slows every setting alike. Reported per setting: word-piece
+positions per epoch on the full training data (padding included); the second epoch's seconds of teacher and
+student (the first also traces the step once per batch shape: more buckets, more tracing), their ratio to
+the first setting; and the whole run's seconds.
+Accuracy is not measured here: a full run per setting is (docs/TRAINING.md, "Training speed").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results" / "training_speed.json"
+
+
+def padded_positions(attention_mask: Any, bucket_lengths: tuple[int, ...]) -> int:
+    """Word-piece positions one epoch computes (each batch padded to its bucket's length)."""
+    from converter.training import length_buckets
+
+    return int(sum(length * len(rows) for length, rows in length_buckets(attention_mask, bucket_lengths)))
+
+
+def run(examples: int, settings: list[tuple[int, ...]], rounds: int, seed: int) -> dict[str, Any]:
+    from converter.train_pipeline import train
+    from converter.training import TrainConfig
+
+    rows: dict[str, dict[str, Any]] = {}
+    for r in range(rounds):
+        for buckets in settings:
+            key = ",".join(map(str, buckets))
+            config = TrainConfig(
+                seed=seed,
+                max_train_examples=examples,
+                teacher_epochs=2,
+                epochs=2,
+                max_dev_examples=200,
+                bucket_lengths=buckets,
+            )
+            print(f"round {r + 1}/{rounds}: buckets {key}", flush=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                started = time.perf_counter()
+                report = train(config, Path(tmp) / "model", progress=lambda line: print("  " + line))
+                wall = time.perf_counter() - started
+            row = rows.setdefault(key, {"bucket_lengths": list(buckets), "runs": []})
+            row["runs"].append(
+                {
+                    "teacher_epoch_s": round(report["teacher"]["history"]["per_epoch"][-1]["seconds"], 1),
+                    "student_epoch_s": round(report["student"]["history"]["per_epoch"][-1]["seconds"], 1),
+                    "total_s": round(wall, 1),
+                }
+            )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--examples", type=int, default=4000, help="training sentences (seeded sample)")
+    parser.add_argument("--buckets", action="append", default=None, help="comma-separated lengths; repeat")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1126)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    settings = [tuple(int(x) for x in b.split(",")) for b in (args.buckets or ["16,32", "8,12,16,24"])]
+
+    from converter.data import build_datasets
+    from converter.train_pipeline import _vocabulary, encode_examples
+    from converter.training import TrainConfig
+    from device_agent.schema import Schema
+    from device_agent.wordpiece import WordPieceTokenizer
+
+    config = TrainConfig(seed=args.seed)
+    schema = Schema.load()
+    data = build_datasets(seed=args.seed, limit_per_intent=config.limit_per_intent, schema=schema)
+    train_examples = list(data.train)
+    _, pieces = _vocabulary(config, [e.text for e in train_examples], lambda line: None)
+    encoded = encode_examples(train_examples, WordPieceTokenizer(pieces), schema, config.max_length)
+
+    rows = run(args.examples, settings, args.rounds, args.seed)
+    first = None
+    for row in rows.values():
+        buckets = tuple(row["bucket_lengths"])
+        row["positions_per_epoch_full_data"] = padded_positions(encoded.attention_mask, buckets)
+        for part in ("teacher_epoch_s", "student_epoch_s", "total_s"):
+            row[part] = round(sum(r[part] for r in row["runs"]) / len(row["runs"]), 1)
+        first = first or row
+        for part in ("teacher_epoch_s", "student_epoch_s", "total_s"):
+            row[part.replace("_s", "_ratio_to_first")] = round(row[part] / first[part], 3)
+    result = {
+        "machine": {
+            "processor": _cpu_model(),
+            "cpus": _cpus(),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        },
+        "examples": args.examples,
+        "training_sentences_full_data": len(encoded),
+        "rounds": args.rounds,
+        "settings": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    for key, row in rows.items():
+        print(
+            f"buckets {key:>14}: positions/epoch {row['positions_per_epoch_full_data']:>8,}"
+            f"  teacher epoch {row['teacher_epoch_s']:5.1f} s (×{row['teacher_epoch_ratio_to_first']:.2f})"
+            f"  student epoch {row['student_epoch_s']:5.1f} s (×{row['student_epoch_ratio_to_first']:.2f})"
+            f"  run {row['total_s']:5.1f} s"
+        )
+    print(f"wrote {args.out}")
+
+
+def _cpu_model() -> str:
+    """The CPU's model name, and whether it has AVX-512 (oneDNN's float kernels depend on it)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine()
+    name = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), ""
+    )
+    return f"{name or platform.machine()}{', AVX-512' if ' avx512f' in info else ', no AVX-512'}"
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    main()
