@@ -74,7 +74,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1126)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    settings = [tuple(int(x) for x in b.split(",")) for b in (args.buckets or ["16,32", "8,12,16,24"])]
+    try:
+        settings = [tuple(int(x) for x in b.split(",")) for b in (args.buckets or ["16,32", "8,12,16,24"])]
+    except ValueError:
+        parser.error("--buckets takes comma-separated word-piece counts, e.g. 8,12,16,24")
 
     from converter.data import build_datasets
     from converter.train_pipeline import _vocabulary, encode_examples
