@@ -5,7 +5,7 @@
 Each setting trains the default configuration (MiniLM teacher, then the distilled SqueezeBERT student) for
 two teacher and two student epochs on the same seeded sample of the real training data, rounds interleaved
 (A B A B …) so a machine that slows down mid-run slows every setting alike. Reported per setting: word-piece
-positions per epoch on the full training data (padding included); the second epoch's seconds of teacher and
+positions per epoch of the sample (padding included; the training report's count); the second epoch's seconds of teacher and
 student (the first also traces the step once per batch shape: more buckets, more tracing), their ratio to
 the first setting; and the whole run's seconds.
 Accuracy is not measured here: a full run per setting is (docs/TRAINING.md, "Training speed").
@@ -23,13 +23,6 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "training_speed.json"
-
-
-def padded_positions(attention_mask: Any, bucket_lengths: tuple[int, ...]) -> int:
-    """Word-piece positions one epoch computes (each batch padded to its bucket's length)."""
-    from converter.training import length_buckets
-
-    return int(sum(length * len(rows) for length, rows in length_buckets(attention_mask, bucket_lengths)))
 
 
 def run(examples: int, settings: list[tuple[int, ...]], rounds: int, seed: int) -> dict[str, Any]:
@@ -59,6 +52,7 @@ def run(examples: int, settings: list[tuple[int, ...]], rounds: int, seed: int) 
                     "teacher_epoch_s": round(report["teacher"]["history"]["per_epoch"][-1]["seconds"], 1),
                     "student_epoch_s": round(report["student"]["history"]["per_epoch"][-1]["seconds"], 1),
                     "total_s": round(wall, 1),
+                    "positions_per_epoch": report["data"]["positions_per_epoch"],
                 }
             )
     return rows
@@ -79,24 +73,10 @@ def main() -> None:
     except ValueError:
         parser.error("--buckets takes comma-separated word-piece counts, e.g. 8,12,16,24")
 
-    from converter.data import build_datasets
-    from converter.train_pipeline import _vocabulary, encode_examples
-    from converter.training import TrainConfig
-    from device_agent.schema import Schema
-    from device_agent.wordpiece import WordPieceTokenizer
-
-    config = TrainConfig(seed=args.seed)
-    schema = Schema.load()
-    data = build_datasets(seed=args.seed, limit_per_intent=config.limit_per_intent, schema=schema)
-    train_examples = list(data.train)
-    _, pieces = _vocabulary(config, [e.text for e in train_examples], lambda line: None)
-    encoded = encode_examples(train_examples, WordPieceTokenizer(pieces), schema, config.max_length)
-
     rows = run(args.examples, settings, args.rounds, args.seed)
     first = None
     for row in rows.values():
-        buckets = tuple(row["bucket_lengths"])
-        row["positions_per_epoch_full_data"] = padded_positions(encoded.attention_mask, buckets)
+        row["positions_per_epoch"] = row["runs"][0]["positions_per_epoch"]
         for part in ("teacher_epoch_s", "student_epoch_s", "total_s"):
             row[part] = round(sum(r[part] for r in row["runs"]) / len(row["runs"]), 1)
         first = first or row
@@ -109,7 +89,6 @@ def main() -> None:
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         },
         "examples": args.examples,
-        "training_sentences_full_data": len(encoded),
         "rounds": args.rounds,
         "settings": rows,
     }
@@ -117,7 +96,7 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for key, row in rows.items():
         print(
-            f"buckets {key:>14}: positions/epoch {row['positions_per_epoch_full_data']:>8,}"
+            f"buckets {key:>14}: positions/epoch {row['positions_per_epoch']:>8,}"
             f"  teacher epoch {row['teacher_epoch_s']:5.1f} s (×{row['teacher_epoch_ratio_to_first']:.2f})"
             f"  student epoch {row['student_epoch_s']:5.1f} s (×{row['student_epoch_ratio_to_first']:.2f})"
             f"  run {row['total_s']:5.1f} s"

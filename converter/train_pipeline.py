@@ -23,6 +23,7 @@ from converter.training import (
     configure_runtime,
     fit_joint_model,
     keras_batch_runner,
+    padded_positions,
     predict_logits,
     quick_metrics,
     summarize_history,
@@ -201,7 +202,13 @@ def train(
     dev_epoch = subset(dev_all, EPOCH_DEV_LIMIT, config.seed) if dev_all is not None else None
     timings["data"] = time.perf_counter() - t0
 
-    report: dict[str, Any] = {"config": config.to_dict(), "data": {"train": len(train_set)}}
+    report: dict[str, Any] = {
+        "config": config.to_dict(),
+        "data": {
+            "train": len(train_set),
+            "positions_per_epoch": padded_positions(train_set.attention_mask, config.bucket_lengths),
+        },
+    }
     report["data"].update({f"dev_{k}": len(v) for k, v in dev_sets.items()})
     report["vocabulary_size"] = len(pieces)
 

@@ -232,6 +232,11 @@ def length_buckets(attention_mask: np.ndarray, bucket_lengths: Sequence[int]) ->
     return buckets
 
 
+def padded_positions(attention_mask: np.ndarray, bucket_lengths: Sequence[int]) -> int:
+    """Word-piece positions one epoch computes, every row padded to its bucket's length."""
+    return int(sum(length * len(rows) for length, rows in length_buckets(attention_mask, bucket_lengths)))
+
+
 def bucketed_dataset(
     data: EncodedSet,
     targets: dict[str, np.ndarray],

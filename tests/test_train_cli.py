@@ -217,15 +217,21 @@ def test_embedding_lr_scale_trains_the_word_table_slowly(trained, tmp_path):
     assert load_model_dir(trained).report["config"]["embedding_lr_scale"] == 1.0
 
 
-def test_ema_calibrate_bias_and_bucket_lengths_reach_the_run(tmp_path):
+def test_ema_calibrate_bias_and_bucket_lengths_reach_the_run(trained, tmp_path):
     """--ema (teacher and student), --calibrate-bias and --bucket-lengths reach the training run; the bias
-    lands in labels.json."""
+    lands in labels.json; finer buckets compute fewer padded positions on the same sentences (the report
+    counts them)."""
     from converter.training import NOT_RECOGNIZED_BIASES
 
     main([*TINY, "--ema", "--calibrate-bias", "--bucket-lengths", "12, 8", "--out", str(tmp_path)])
     loaded = load_model_dir(tmp_path)
     config = loaded.report["config"]
     assert config["bucket_lengths"] == [8, 12]
+    default = load_model_dir(trained).report["data"]
+    assert loaded.report["data"]["train"] == default["train"]
+    n = default["train"]
+    assert 16 * n <= default["positions_per_epoch"] <= 32 * n
+    assert loaded.report["data"]["positions_per_epoch"] < default["positions_per_epoch"]
     assert config["ema"] is True and config["ema_momentum"] == 0.998 and config["calibrate_bias"] is True
     assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"]
     assert loaded.not_recognized_bias in NOT_RECOGNIZED_BIASES
