@@ -38,6 +38,7 @@ def recognizer_for_model_dir(model_dir: Path) -> Any:
         loaded.intent_threshold,
         model_name=str(model_dir),
         not_recognized_bias=loaded.not_recognized_bias,
+        slot_outside_bias=loaded.slot_outside_bias,
     )
 
 

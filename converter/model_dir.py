@@ -6,7 +6,7 @@ Layout::
     vocab.txt              its WordPiece vocabulary (trimmed or not)
     schema.json            the schema the labels come from
     labels.json            {"intents", "slot_tags", "max_seq_length", "intent_threshold",
-                            "not_recognized_bias" (optional)}
+                            "not_recognized_bias", "slot_outside_bias" (optional)}
     calibration.jsonl      {"text": ...} per line: representative training sentences for int8 calibration
     eval.jsonl             dev examples ({"text", "intent", "slots": [...]}) for parity and evaluation
     training_report.json   configuration, timings, dev metrics, per-intent metrics, confusions
@@ -76,6 +76,11 @@ class ModelDir:
     def not_recognized_bias(self) -> float:
         """Added to the NotRecognized logit (0 for model directories trained before it existed)."""
         return float(self.labels.get("not_recognized_bias", 0.0))
+
+    @property
+    def slot_outside_bias(self) -> float:
+        """Added to the O tag's log-probability in slot decoding (0 for directories trained before it existed)."""
+        return float(self.labels.get("slot_outside_bias", 0.0))
 
 
 def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:

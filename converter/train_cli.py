@@ -150,6 +150,12 @@ def _check(config) -> None:
     help="Choose a NotRecognized-logit bias on the dev sets as well as the threshold.",
 )
 @click.option(
+    "--calibrate-slots/--no-calibrate-slots",
+    default=True,
+    show_default=True,
+    help="Choose a bias on the slot tagger's O tag on the dev sets (tags more of what models leave out).",
+)
+@click.option(
     "--bucket-lengths",
     default=None,
     metavar="N,N,...",
@@ -161,12 +167,12 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, bucket_lengths, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, calibrate_slots, bucket_lengths, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
     Progress is printed per epoch; the directory holds model.keras, vocab.txt, schema.json, labels.json
-    (with the calibrated "not recognized" threshold), calibration.jsonl, eval.jsonl and training_report.json.
+    (with the calibrated "not recognized" threshold and slot-tag bias), calibration.jsonl, eval.jsonl and training_report.json.
     """
     from converter.training import TrainConfig
 
@@ -198,6 +204,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         word_names=word_names,
         ema=ema,
         calibrate_bias=calibrate_bias,
+        calibrate_slots=calibrate_slots,
         max_length=max_length,
     )
     config = TrainConfig.tiny_config(**overrides) if tiny else TrainConfig(**overrides)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from converter.slot_calibration import calibrate_slot_outside_bias
 from converter.training import (
     NOT_RECOGNIZED_BIASES,
     EncodedSet,
@@ -295,6 +296,16 @@ def train(
         threshold,
         not_recognized_bias=bias,
     )
+    slot_bias = 0.0
+    if config.calibrate_slots and dev_examples:
+        slot_bias, slot_stats = calibrate_slot_outside_bias(recognizer, dev_examples)
+        recognizer.slot_outside_bias = slot_bias
+        report["slot_decoding"] = {"outside_bias": slot_bias, **slot_stats}
+        if "mean_slot_f1" in slot_stats:
+            progress(
+                f"slot decoding: O-tag bias {slot_bias:+.2f} (dev slot F1, mean of the sets, "
+                f"{slot_stats['mean_slot_f1_at_zero']:.1%} at 0 -> {slot_stats['mean_slot_f1']:.1%})"
+            )
     report["dev"] = {}
     for name, rows in dev_examples.items():
         metrics = dev_metrics(recognizer, rows)
@@ -317,6 +328,7 @@ def train(
         "max_seq_length": config.max_length,
         "intent_threshold": threshold,
         "not_recognized_bias": bias,
+        "slot_outside_bias": slot_bias,
     }
     save_model_dir(out_dir, student, pieces, schema, labels, calibration, eval_rows, report)
     progress(f"wrote {out_dir} in {timings['total']:.0f} s")

@@ -48,6 +48,8 @@ class TrainConfig:
     ema_momentum: float = 0.998
     # also choose a bias on the NotRecognized logit on the dev sets, not only the threshold
     calibrate_bias: bool = False
+    # choose a bias on the slot tagger's O tag on the dev sets (converter.slot_calibration)
+    calibrate_slots: bool = True
     # student
     layers: int = 4
     hidden: int = 256

@@ -27,7 +27,7 @@ from device_agent.errors import UserError
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 # decoder settings the recognizer reads as numbers (see device_agent.recognizer.Recognizer)
-DECODER_NUMBERS = ("intent_threshold", "not_recognized_bias")
+DECODER_NUMBERS = ("intent_threshold", "not_recognized_bias", "slot_outside_bias")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 

@@ -100,6 +100,8 @@ class Recognizer:
         intent_threshold: below this probability the best intent is rejected (not recognized).
         not_recognized_bias: added to the NotRecognized logit before the decision (calibrated in training:
             positive refuses more, negative accepts more).
+        slot_outside_bias: added to the ``O`` tag's log-probability before the slot Viterbi pass
+            (calibrated in training: negative tags more words as slots, positive fewer).
         model_name, model_version: what the bundle says.
     """
 
@@ -114,6 +116,7 @@ class Recognizer:
         model_name: str = "",
         model_version: str = "",
         not_recognized_bias: float = 0.0,
+        slot_outside_bias: float = 0.0,
     ) -> None:
         self.run_batch = run_batch
         self.tokenizer = tokenizer
@@ -125,6 +128,7 @@ class Recognizer:
         self.max_seq_length = int(max_seq_length)
         self.intent_threshold = float(intent_threshold)
         self.not_recognized_bias = float(not_recognized_bias)
+        self.slot_outside_bias = float(slot_outside_bias)
         self.model_name = model_name
         self.model_version = model_version
 
@@ -179,6 +183,7 @@ class Recognizer:
             manifest.model.name,
             manifest.model.version,
             float(manifest.decoder.get("not_recognized_bias", 0.0)),
+            float(manifest.decoder.get("slot_outside_bias", 0.0)),
         )
         recognizer.bundle = bundle
         recognizer.model = model
@@ -193,27 +198,32 @@ class Recognizer:
         self, texts: Sequence[str], intent_filter: Sequence[str] | None = None, batch_size: int = 64
     ) -> list[Recognition]:
         """Recognize many texts (the model runs in batches of ``batch_size``)."""
+        return [
+            self.decode(text, *out, intent_filter) if out is not None else Recognition(text, None, 0.0)
+            for text, out in zip(texts, self.model_outputs(texts, batch_size), strict=True)
+        ]
+
+    def model_outputs(
+        self, texts: Sequence[str], batch_size: int = 64
+    ) -> list[tuple[Encoding, np.ndarray, np.ndarray] | None]:
+        """Per text, ``(encoding, intent_logits, slot_logits)`` for :meth:`decode`, or None for text the model
+        is not asked about (empty, mostly unknown pieces, no word)."""
         for t in texts:
             if not isinstance(t, str):
                 raise UserError(f"recognize takes text, got {type(t).__name__}")
         encodings = [self.tokenizer.encode(t, self.max_seq_length) for t in texts]
-        results: list[Recognition | None] = [None] * len(texts)
-        todo = []
-        for i, (text, enc) in enumerate(zip(texts, encodings, strict=True)):
-            if not self._understandable(text, enc):
-                results[i] = Recognition(text, None, 0.0)
-            else:
-                todo.append(i)
+        todo = [
+            i for i, (t, enc) in enumerate(zip(texts, encodings, strict=True)) if self._understandable(t, enc)
+        ]
+        outputs: list[tuple[Encoding, np.ndarray, np.ndarray] | None] = [None] * len(texts)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             ids = np.stack([encodings[i].input_ids for i in chunk])
             mask = np.stack([encodings[i].attention_mask for i in chunk])
             out = self.run_batch(ids, mask)
             for row, i in enumerate(chunk):
-                results[i] = self.decode(
-                    texts[i], encodings[i], out["intent_logits"][row], out["slot_logits"][row], intent_filter
-                )
-        return [r for r in results if r is not None]
+                outputs[i] = (encodings[i], out["intent_logits"][row], out["slot_logits"][row])
+        return outputs
 
     def _understandable(self, text: str, enc: Encoding) -> bool:
         """Worth asking the model: some word-pieces, mostly known ones, and at least one real word.
@@ -235,8 +245,12 @@ class Recognizer:
         intent_logits: np.ndarray,
         slot_logits: np.ndarray,
         intent_filter: Sequence[str] | None = None,
+        slot_outside_bias: float | None = None,
     ) -> Recognition:
-        """Turn one text's model outputs into a :class:`Recognition` (threshold, filter, slot decoding)."""
+        """Turn one text's model outputs into a :class:`Recognition` (threshold, filter, slot decoding).
+
+        ``slot_outside_bias`` overrides the recognizer's own (calibration tries several on one model run).
+        """
         logits = np.asarray(intent_logits, dtype=np.float32).copy()
         logits[-1] += self.not_recognized_bias
         if intent_filter is not None:
@@ -250,5 +264,6 @@ class Recognizer:
         if not accepted:
             return Recognition(text, None, confidence)
         intent = self.labels[best]
-        slots = decode_slots(text, encoding, np.asarray(slot_logits), self.schema, intent)
+        bias = self.slot_outside_bias if slot_outside_bias is None else slot_outside_bias
+        slots = decode_slots(text, encoding, np.asarray(slot_logits), self.schema, intent, outside_bias=bias)
         return Recognition(text, intent, confidence, slots)

@@ -64,6 +64,7 @@ def decode_slots(
     intent: str | None,
     *,
     min_confidence: float = 0.0,
+    outside_bias: float = 0.0,
 ) -> list[SlotValue]:
     """Decode tag probabilities into slot values (tagged spans + inferred slots).
 
@@ -74,6 +75,8 @@ def decode_slots(
         schema: the schema whose ``slot_tags`` index the last axis.
         intent: the predicted intent; slots the intent cannot carry are dropped; None/NotRecognized → [].
         min_confidence: spans whose confidence is below this are dropped.
+        outside_bias: added to the log-probability of the ``O`` tag before the Viterbi pass (calibrated in
+            training: negative tags more words, positive fewer); reported confidences are the model's own.
 
     Returns:
         Slot values in text order, tagged spans first, then inferred slots.
@@ -87,7 +90,7 @@ def decode_slots(
     words = word_spans(encoding)
     rows = [probs[t] for t, _s, _e in words if t < len(probs)]
     words = words[: len(rows)]
-    path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed)
+    path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed, outside_bias)
     spans: list[list[Any]] = []  # slot, first word, last word, confidence
     for w, tag_id in enumerate(path):
         tag = tags[tag_id]
@@ -309,16 +312,21 @@ def _bio_transitions(tags: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     return trans, np.array([t.startswith("I-") for t in tags])
 
 
-def viterbi_bio(probs: np.ndarray, tags: Sequence[str], allowed: set[str]) -> list[int]:
+def viterbi_bio(
+    probs: np.ndarray, tags: Sequence[str], allowed: set[str], outside_bias: float = 0.0
+) -> list[int]:
     """The most probable well-formed BIO tag sequence (per word), using only the ``allowed`` slots.
 
     ``I-x`` may only follow ``B-x`` or ``I-x``; tags of slots the intent cannot carry are excluded. A
     span's boundaries are thus decided jointly ("tv room" as one area rather than "room" alone).
+    ``outside_bias`` is added to every word's ``O`` log-probability (a prior shift: < 0 tags more).
     """
     n, k = probs.shape
     if n == 0:
         return []
     logp = np.log(np.clip(probs, 1e-9, 1.0))
+    if outside_bias and "O" in tags:
+        logp[:, list(tags).index("O")] += outside_bias
     banned = np.array([t != "O" and t.split("-", 1)[1] not in allowed for t in tags])
     logp[:, banned] = -1e9
     trans, is_inside = _bio_transitions(tuple(tags))

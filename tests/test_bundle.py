@@ -114,6 +114,7 @@ def test_agent_too_old(bundle_dir: Path) -> None:
         ({"decoder": {"intent_threshold": "high"}}, "decoder.intent_threshold must be a number"),
         ({"decoder": {"not_recognized_bias": None, "intent_threshold": True}}, "decoder.intent_threshold"),
         ({"decoder": {"not_recognized_bias": [1]}}, "decoder.not_recognized_bias must be a number"),
+        ({"decoder": {"slot_outside_bias": "-1"}}, "decoder.slot_outside_bias must be a number"),
     ],
 )
 def test_malformed_fields(bundle_dir: Path, changes, message) -> None:

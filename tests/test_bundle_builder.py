@@ -55,14 +55,14 @@ def test_build_from_tflite_file_with_explicit_files(tmp_path, model_dir):
 
 
 def test_decoder_settings_come_from_the_trained_labels(tmp_path, model_dir):
-    """A model directory from `squeezehome train` carries its calibrated threshold and bias into the bundle."""
+    """A model directory from `squeezehome train` carries its calibrated threshold and biases into the bundle."""
     trained = tmp_path / "trained"
     shutil.copytree(model_dir, trained)
     labels = json.loads((trained / "labels.json").read_text())
-    labels.update(intent_threshold=0.31, not_recognized_bias=0.75)
+    labels.update(intent_threshold=0.31, not_recognized_bias=0.75, slot_outside_bias=-1.5)
     (trained / "labels.json").write_text(json.dumps(labels))
     m = load_bundle(build_bundle(trained, tmp_path / "b")).manifest
-    assert m.decoder == {"intent_threshold": 0.31, "not_recognized_bias": 0.75}
+    assert m.decoder == {"intent_threshold": 0.31, "not_recognized_bias": 0.75, "slot_outside_bias": -1.5}
     assert load_bundle(build_bundle(model_dir, tmp_path / "plain")).manifest.decoder == {
         "intent_threshold": 0.5
     }

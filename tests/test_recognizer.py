@@ -170,3 +170,25 @@ def test_not_recognized_bias_in_the_manifest_moves_the_decision(tmp_path, recogn
         answers[bias] = [r.intent for r in biased.recognize_many([command, chatter])]
     assert answers[20.0] == [None, None]
     assert answers[-20.0][0] == "HassTurnOn" and answers[-20.0][1] is not None
+
+
+def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognizer):
+    """The bundle's decoder.slot_outside_bias reaches the board's slot decoding: a negative bias tags a device
+    name the model leaves O by a margin, a large positive one tags nothing (inferred slots stay); the intent
+    does not move."""
+    from firmware.bundle_builder import build_bundle
+
+    texts = ["is the pool pump off", "turn on the kitchen lights"]
+    slots = {}
+    for bias in (0.0, -3.0, 20.0):
+        decoder = {**load_bundle(default_bundle_dir()).manifest.decoder, "slot_outside_bias": bias}
+        biased = Recognizer.from_bundle(
+            build_bundle(default_bundle_dir(), tmp_path / str(bias), decoder=decoder)
+        )
+        assert biased.slot_outside_bias == bias
+        answers = biased.recognize_many(texts)
+        assert [a.intent for a in answers] == ["HassGetState", "HassTurnOn"]
+        slots[bias] = [a.slot_values() for a in answers]
+    assert slots[0.0][0] == {"area": "pool", "state": "off"}
+    assert slots[-3.0][0] == {"name": "pool pump", "state": "off"}
+    assert slots[20.0] == [{}, {"domain": "light"}]

@@ -200,6 +200,30 @@ def test_confidence_and_logits(schema, tok):
     assert slot_values_dict(decode_slots(text, enc, logits, schema, "HassTurnOn"))["name"] == "desk lamp"
 
 
+def test_outside_bias_shifts_the_o_tag_prior(schema, tok):
+    """A word the model leaves O by a small margin is tagged once the O tag's log-probability is lowered
+    (the calibrated decoder.slot_outside_bias); a positive bias drops it; confidences stay the model's own."""
+    text = "turn on the desk lamp"
+    enc = tok.encode(text, max_length=10)
+    probs = one_hot(schema, ["O"] * 10, 10)
+    probs[4:6] = 0.0
+    probs[4, 0], probs[4, schema.tag_id("B-name")] = 0.6, 0.4  # "desk": O, narrowly
+    probs[5, 0], probs[5, schema.tag_id("I-name")] = 0.6, 0.4  # "lamp"
+    assert "name" not in slot_values_dict(decode_slots(text, enc, probs, schema, "HassTurnOn"))
+    tagged = decode_slots(text, enc, probs, schema, "HassTurnOn", outside_bias=-0.5)
+    name = next(s for s in tagged if s.slot == "name")
+    assert name.value == "desk lamp" and name.confidence == pytest.approx(0.4)
+    assert "name" not in slot_values_dict(
+        decode_slots(text, enc, probs, schema, "HassTurnOn", outside_bias=-0.3)
+    )
+    probs[4, 0], probs[4, schema.tag_id("B-name")] = 0.4, 0.6
+    probs[5, 0], probs[5, schema.tag_id("I-name")] = 0.4, 0.6
+    assert slot_values_dict(decode_slots(text, enc, probs, schema, "HassTurnOn"))["name"] == "desk lamp"
+    assert "name" not in slot_values_dict(
+        decode_slots(text, enc, probs, schema, "HassTurnOn", outside_bias=0.5)
+    )
+
+
 @pytest.mark.parametrize(
     "text, intent, expected",
     [

@@ -11,6 +11,7 @@ import pytest
 
 from converter.cli import main
 from converter.model_dir import load_model_dir
+from converter.slot_calibration import SLOT_OUTSIDE_BIASES
 
 TINY = ["train", "--tiny", "--seed", "7", "--limit-per-intent", "12", "--teacher-layers", "1"]
 
@@ -30,6 +31,11 @@ def test_train_writes_a_complete_model_directory(trained):
     assert loaded.intents[-1] == "NotRecognized" and loaded.slot_tags[0] == "O"
     assert loaded.max_seq_length == 32 and 0.0 <= loaded.intent_threshold <= 1.0
     assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"] == 0.0
+    assert loaded.slot_outside_bias == loaded.report["slot_decoding"]["outside_bias"] in SLOT_OUTSIDE_BIASES
+    assert (
+        loaded.report["slot_decoding"]["mean_slot_f1"]
+        >= loaded.report["slot_decoding"]["mean_slot_f1_at_zero"]
+    )
     assert loaded.calibration_texts and loaded.eval_examples
     report = loaded.report
     assert report["config"]["teacher"] is True and report["config"]["trim_vocab"] is True
@@ -218,12 +224,23 @@ def test_embedding_lr_scale_trains_the_word_table_slowly(trained, tmp_path):
 
 
 def test_ema_calibrate_bias_and_bucket_lengths_reach_the_run(trained, tmp_path):
-    """--ema (teacher and student), --calibrate-bias and --bucket-lengths reach the training run; the bias
-    lands in labels.json; finer buckets compute fewer padded positions on the same sentences (the report
-    counts them)."""
+    """--ema (teacher and student), --calibrate-bias, --no-calibrate-slots and --bucket-lengths reach the
+    training run; the bias lands in labels.json, the slot bias stays 0; finer buckets compute fewer padded
+    positions on the same sentences (the report counts them)."""
     from converter.training import NOT_RECOGNIZED_BIASES
 
-    main([*TINY, "--ema", "--calibrate-bias", "--bucket-lengths", "12, 8", "--out", str(tmp_path)])
+    main(
+        [
+            *TINY,
+            "--ema",
+            "--calibrate-bias",
+            "--no-calibrate-slots",
+            "--bucket-lengths",
+            "12, 8",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     loaded = load_model_dir(tmp_path)
     config = loaded.report["config"]
     assert config["bucket_lengths"] == [8, 12]
@@ -235,6 +252,11 @@ def test_ema_calibrate_bias_and_bucket_lengths_reach_the_run(trained, tmp_path):
     assert config["ema"] is True and config["ema_momentum"] == 0.998 and config["calibrate_bias"] is True
     assert loaded.not_recognized_bias == loaded.report["intent_threshold"]["not_recognized_bias"]
     assert loaded.not_recognized_bias in NOT_RECOGNIZED_BIASES
+    assert config["calibrate_slots"] is False and "slot_decoding" not in loaded.report
+    assert (
+        loaded.slot_outside_bias == 0.0
+        and json.loads((tmp_path / "labels.json").read_text())["slot_outside_bias"] == 0.0
+    )
 
 
 def test_align_unseen_moves_only_the_rows_training_never_saw(trained, tmp_path):
