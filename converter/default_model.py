@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 MODEL_NAME = "squeezehome-default"
-MODEL_VERSION = "1.4.0"
+MODEL_VERSION = "1.4.1"
 SELF_TEST = [
     {"text": "turn on the kitchen light", "intent": "HassTurnOn"},
     {"text": "switch off the lights in the living room", "intent": "HassTurnOff"},
@@ -140,6 +140,7 @@ def build_default_bundle(
             **report["seconds"],
         },
         "intent_threshold": report["intent_threshold"],
+        "slot_decoding": {k: v for k, v in report.get("slot_decoding", {}).items() if k != "table"},
         "dev_float": report["dev"],
         "dev_int8": packaged["dev_int8"],
         "parity": packaged["parity"],

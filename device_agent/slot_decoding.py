@@ -6,7 +6,7 @@ out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by 
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
 Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole written words ("nan's room",
 "19.5"), a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query
-spans "by", a ``name`` keeps the device noun right after it ("lava lamp"), an ``area`` and the "room" around it
+spans "by", a number keeps its spelled decimal part ("twenty one point five"), a ``name`` keeps the device noun right after it ("lava lamp"), an ``area`` and the "room" around it
 are one area ("boiler room"), a list's name runs up to "list", a bare generic device word is never a ``name``,
 and an ``area``/``floor`` never ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the
 inferred ``domain``).
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from device_agent.schema import NOT_RECOGNIZED, Schema
-from device_agent.value_normalizers import normalize_value
+from device_agent.value_normalizers import normalize_value, parse_number
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def decode_slots(
 
     word_texts = [text[s:e].lower() for _t, s, e in words]
     spans = _merge_adjacent_text_spans(spans, word_texts)
+    spans = _with_spelled_decimals(spans, word_texts, schema)
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     if intent in _LIST_INTENTS:
         spans = _whole_list_names(spans, word_texts)
@@ -277,6 +278,35 @@ def _merge_adjacent_text_spans(spans: list[list[Any]], words: list[str]) -> list
         else:
             merged.append(list(span))
     return merged
+
+
+def _with_spelled_decimals(spans: list[list[Any]], words: list[str], schema: Schema) -> list[list[Any]]:
+    """A number slot takes a spelled decimal part right after it ("twenty one" + "point five" → 21.5), tagged
+    as a second span of the slot or not tagged at all."""
+    out: list[list[Any]] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        decimal_part = prev is not None and prev[0] == span[0] and prev[2] == span[1] - 1
+        if decimal_part and words[span[1]] == "point" and schema.slot(span[0]).kind == "number":
+            prev[2], prev[3] = span[2], min(prev[3], span[3])
+            continue
+        out.append(list(span))
+    taken = {w for _slot, first, last, _c in out for w in range(first, last + 1)}
+    for span in out:
+        point = span[2] + 1
+        if schema.slot(span[0]).kind != "number" or point in taken or words[point : point + 1] != ["point"]:
+            continue
+        end = point + 1
+        while end < len(words) and end not in taken and _is_digit_word(words[end]):
+            end += 1
+        if end > point + 1:
+            span[2] = end - 1
+    return out
+
+
+def _is_digit_word(word: str) -> bool:
+    value = parse_number(word)
+    return value is not None and value == int(value) and 0 <= value <= 9
 
 
 def _end_before_device_words(text: str, start: int, end: int, schema: Schema) -> int:

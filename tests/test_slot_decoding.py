@@ -503,3 +503,21 @@ def test_an_area_and_its_room_word_are_one_area(schema, bert_tok, text, intent, 
 def test_a_list_name_runs_up_to_the_word_list(schema, bert_tok, text, word_tags, name):
     slots = _decode_word_tags(schema, bert_tok, text, "HassListAddItem", word_tags)
     assert slot_values_dict(slots)["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("word_tags", "temperature"),
+    [
+        # "set the heat to twenty one point five": the decimal part tagged as a second span, or left O
+        (["O", "O", "O", "O", "B-temperature", "I-temperature", "B-temperature", "I-temperature"], 21.5),
+        (["O", "O", "O", "O", "B-temperature", "I-temperature", "O", "O"], 21.5),
+        (["O", "O", "O", "O", "B-temperature", "I-temperature", "I-temperature", "I-temperature"], 21.5),
+        (["O", "O", "O", "O", "B-temperature", "O", "O", "O"], 20),  # "twenty" alone: "one" is not a decimal
+    ],
+)
+def test_a_spelled_decimal_belongs_to_its_number(schema, bert_tok, word_tags, temperature):
+    """Speech-to-text spells "21.5" out; the value is one number, not 21 and 0.5."""
+    slots = _decode_word_tags(
+        schema, bert_tok, "set the heat to twenty one point five", "HassClimateSetTemperature", word_tags
+    )
+    assert [(s.slot, s.value) for s in slots if s.slot == "temperature"] == [("temperature", temperature)]
