@@ -39,6 +39,10 @@ def _check(config) -> None:
         raise UserError("--alpha must be within 0..1 and --temperature above 0")
     if config.layers < 1:
         raise UserError("--layers must be at least 1")
+    if not 1 <= config.teachers <= 4:
+        raise UserError("--teachers must be between 1 and 4")
+    if config.teachers > 1 and not config.teacher:
+        raise UserError("--teachers N distils from N teachers; it needs --teacher")
     if config.teacher and not 1 <= config.teacher_layers <= 6:
         raise UserError("--teacher-layers must be between 1 and 6 (MiniLM has 6)")
     if config.freeze_word_embeddings and not (config.teacher or config.embedding_init):
@@ -150,6 +154,12 @@ def _check(config) -> None:
     help="Choose a NotRecognized-logit bias on the dev sets as well as the threshold.",
 )
 @click.option(
+    "--teachers",
+    type=int,
+    default=None,
+    help="Distil from the mean logits of this many teachers trained with different seeds [1].",
+)
+@click.option(
     "--calibrate-slots/--no-calibrate-slots",
     default=True,
     show_default=True,
@@ -167,7 +177,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, calibrate_slots, bucket_lengths, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, teachers, calibrate_slots, bucket_lengths, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -180,6 +190,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         "epochs": epochs,
         "teacher_layers": teacher_layers,
         "teacher_epochs": teacher_epochs,
+        "teachers": teachers,
         "alpha": alpha,
         "temperature": temperature,
         "vocab_size": vocab_size,

@@ -6,6 +6,7 @@ pieces; this module only sequences them and writes the results.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from converter.training import (
 )
 
 CALIBRATION_SENTENCES = 300
+TEACHER_SEED_STEP = 7919  # teacher k of --teachers N trains with seed + k * this
 EPOCH_DEV_LIMIT = 800
 
 
@@ -133,6 +135,10 @@ def align_student_embeddings(
     return int((~seen).sum())
 
 
+def _mean_logits(runs: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {key: np.mean([run[key] for run in runs], axis=0).astype(np.float32) for key in runs[0]}
+
+
 def dev_metrics(recognizer: Any, examples: Sequence[Any], max_errors: int = 20) -> dict[str, Any]:
     """``converter.evaluation`` metrics of a recognizer on gold examples, plus a one-line ``summary``."""
     from converter.evaluation import evaluate
@@ -217,30 +223,54 @@ def train(
     teacher_logits = None
     if config.teacher:
         t0 = time.perf_counter()
-        teacher_backbone = build_teacher_backbone(trim, config.teacher_layers, None, source=minilm)
-        teacher = build_joint_model(teacher_backbone, len(intents), len(tags), dropout=config.dropout)
-        if config.freeze_word_embeddings:
-            teacher_backbone.get_layer("embeddings_word").trainable = False
-        progress(f"teacher: MiniLM, {config.teacher_layers} layers, {teacher.count_params():,} parameters")
-        history = fit_joint_model(
-            teacher,
-            train_set,
-            config,
-            epochs=config.teacher_epochs,
-            learning_rate=config.teacher_learning_rate,
-            dev=dev_epoch,
-            progress=progress,
-            label="teacher",
-            slow_variables=teacher_backbone.get_layer("embeddings_word").trainable_weights,
-        )
-        teacher_logits = predict_logits(teacher, train_set.input_ids, train_set.attention_mask)
-        report["teacher"] = {"history": summarize_history(history), "parameters": int(teacher.count_params())}
-        if dev_all is not None:
-            report["teacher"]["dev_quick"] = quick_metrics(
-                predict_logits(teacher, dev_all.input_ids, dev_all.attention_mask), dev_all
+        runs: list[dict[str, np.ndarray]] = []
+        dev_runs: list[dict[str, np.ndarray]] = []
+        for k in range(config.teachers):
+            run_config = (
+                config if k == 0 else dataclasses.replace(config, seed=config.seed + TEACHER_SEED_STEP * k)
             )
+            if k:
+                import keras
+
+                keras.utils.set_random_seed(run_config.seed)
+            teacher_backbone = build_teacher_backbone(trim, config.teacher_layers, None, source=minilm)
+            teacher = build_joint_model(teacher_backbone, len(intents), len(tags), dropout=config.dropout)
+            if config.freeze_word_embeddings:
+                teacher_backbone.get_layer("embeddings_word").trainable = False
+            progress(
+                f"teacher{f' {k + 1}/{config.teachers}' if config.teachers > 1 else ''}: MiniLM, "
+                f"{config.teacher_layers} layers, {teacher.count_params():,} parameters"
+            )
+            history = fit_joint_model(
+                teacher,
+                train_set,
+                run_config,
+                epochs=config.teacher_epochs,
+                learning_rate=config.teacher_learning_rate,
+                dev=dev_epoch,
+                progress=progress,
+                label="teacher",
+                slow_variables=teacher_backbone.get_layer("embeddings_word").trainable_weights,
+            )
+            runs.append(predict_logits(teacher, train_set.input_ids, train_set.attention_mask))
+            if k == 0:
+                report["teacher"] = {
+                    "history": summarize_history(history),
+                    "parameters": int(teacher.count_params()),
+                }
+            else:
+                report["teacher"].setdefault("more", []).append({"history": summarize_history(history)})
+            if dev_all is not None:
+                dev_runs.append(predict_logits(teacher, dev_all.input_ids, dev_all.attention_mask))
+            del teacher, teacher_backbone
+        # several teachers: the student learns their mean logits (a geometric mean of their probabilities)
+        teacher_logits = runs[0] if len(runs) == 1 else _mean_logits(runs)
+        if dev_runs:
+            report["teacher"]["dev_quick"] = quick_metrics(
+                dev_runs[0] if len(dev_runs) == 1 else _mean_logits(dev_runs), dev_all
+            )
+        report["teacher"]["count"] = config.teachers
         timings["teacher"] = time.perf_counter() - t0
-        del teacher, teacher_backbone
 
     t0 = time.perf_counter()
     student, twin = build_student(

@@ -76,6 +76,7 @@ class TrainConfig:
     # teacher and distillation
     teacher: bool = True
     teacher_layers: int = 3
+    teachers: int = 1  # > 1: that many teachers (seeds differ), the student learns their mean logits
     teacher_epochs: int = 3
     teacher_learning_rate: float = 2e-4
     alpha: float = 0.5

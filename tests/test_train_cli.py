@@ -109,6 +109,8 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
         ),
         (["train", "--tiny", "--bucket-lengths", "8,x"], "comma-separated word-piece counts"),
         (["train", "--tiny", "--bucket-lengths", "0,16"], "must be positive"),
+        (["train", "--tiny", "--no-teacher", "--teachers", "2"], "it needs --teacher"),
+        (["train", "--tiny", "--teachers", "9"], "--teachers"),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
@@ -280,3 +282,22 @@ def test_word_names_change_the_training_data(trained, tmp_path):
     assert load_model_dir(trained).report["config"]["word_names"] is False
     assert load_model_dir(worded).report["config"]["word_names"] is True
     assert (worded / "calibration.jsonl").read_text() != (trained / "calibration.jsonl").read_text()
+
+
+def test_several_teachers_are_trained_and_averaged(trained, tmp_path):
+    """--teachers 2: two teachers (different seeds) train, the student distils from their mean logits; with
+    one (the default) the run is the plain one."""
+    main([*TINY, "--teachers", "2", "--out", str(tmp_path)])
+    report = load_model_dir(tmp_path).report
+    assert report["config"]["teachers"] == 2 and report["teacher"]["count"] == 2
+    first, second = report["teacher"]["history"], report["teacher"]["more"][0]["history"]
+    assert first["epochs"] == second["epochs"] == 1
+    plain = load_model_dir(trained).report
+    assert plain["teacher"]["count"] == 1 and "more" not in plain["teacher"]
+
+    def losses(history):
+        return [epoch["loss"] for epoch in history["per_epoch"]]
+
+    assert (
+        losses(first) == losses(plain["teacher"]["history"]) != losses(second)
+    )  # the first is the plain run's
