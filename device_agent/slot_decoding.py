@@ -6,10 +6,10 @@ out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by 
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
 Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole written words ("nan's room",
 "19.5"), a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query
-spans "by", a number keeps its spelled decimal part ("twenty one point five"), a ``name`` keeps the device noun right after it ("lava lamp"), an ``area`` and the "room" around it
-are one area ("boiler room"), a list's name runs up to "list", a bare generic device word is never a ``name``,
-and an ``area``/``floor`` never ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the
-inferred ``domain``).
+spans "by", a number keeps its spelled decimal part ("twenty one point five"), a ``name`` keeps the device
+noun right after it ("lava lamp"), an ``area`` and the "room" around it are one area ("boiler room"), a list's
+name runs up to "list", a bare generic device word is never a ``name``, and an ``area``/``floor`` never ends
+in one ("the bedroom tv" → area "bedroom"; the device word becomes the inferred ``domain``).
 
 Example:
     >>> schema = Schema.load()
