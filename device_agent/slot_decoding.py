@@ -8,8 +8,9 @@ Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole wr
 "19.5"), a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query
 spans "by", a number keeps its spelled decimal part ("twenty one point five"), a ``name`` keeps the device
 noun right after it ("lava lamp"), an ``area`` and the "room" around it are one area ("boiler room"), a list's
-name runs up to "list", a bare generic device word is never a ``name``, and an ``area``/``floor`` never ends
-in one ("the bedroom tv" → area "bedroom"; the device word becomes the inferred ``domain``).
+name runs up to "list", a timer's name is the words before "timer" ("the bread timer"), a bare generic device
+word is never a ``name``, and an ``area``/``floor`` never ends in one ("the bedroom tv" → area "bedroom"; the
+device word becomes the inferred ``domain``).
 
 Example:
     >>> schema = Schema.load()
@@ -111,6 +112,9 @@ def decode_slots(
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     if intent in _LIST_INTENTS:
         spans = _whole_list_names(spans, word_texts)
+    if intent in _TIMER_INTENTS and "name" in allowed:
+        o = tags.index("O")
+        spans = _with_timer_name(spans, word_texts, [1.0 - float(p[o]) for p in rows])
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
         start, end = _whole_words(text, words[first][1], words[last][2])
@@ -247,6 +251,51 @@ def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any
                 break
         if words[span[1]] == "do" and span[1] > 0 and words[span[1] - 1] == "to" and span[1] - 1 not in taken:
             span[1] -= 1
+    return spans
+
+
+_TIMER_INTENTS = frozenset({"HassStartTimer", "HassCancelTimer", "HassTimerStatus"})
+_TIMER_WORDS = frozenset({"timer", "timers"})
+_NOT_TIMER_NAMES = frozenset(
+    {
+        "a", "an", "the", "my", "our", "your", "this", "that", "these", "those", "all", "every", "each", "any",
+        "current", "new", "another", "other", "next", "first", "last", "previous", "running", "active", "one",
+        "countdown", "kitchen", "hour", "hours", "minute", "minutes", "second", "seconds", "min", "mins", "sec",
+        "secs", "hr", "hrs", "half", "quarter", "and", "for", "of", "to", "on", "in", "off", "set", "start",
+        "stop", "cancel", "pause", "is", "how", "long", "much", "left", "named", "called", "delete", "remove",
+        "clear", "end", "kill", "restart", "resume", "create", "make", "add", "put", "check", "please",
+    }
+)  # fmt: skip
+
+
+def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[float]) -> list[list[Any]]:
+    """The schema's timer names: the words before "timer" ("start a **pasta** timer", "the **eggs** timer")
+    or after "timer named/called" are the ``name`` when the model left them untagged and tagged no name."""
+    if any(span[0] == "name" for span in spans):
+        return spans
+    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+
+    def free(w: int) -> bool:
+        word = words[w]
+        return (
+            w not in taken and word.isalpha() and word not in _NOT_TIMER_NAMES and parse_number(word) is None
+        )
+
+    for t, word in enumerate(words):
+        if word not in _TIMER_WORDS:
+            continue
+        first = t
+        while first > 0 and t - first < 3 and free(first - 1):
+            first -= 1
+        last = t
+        if first == t and t + 1 < len(words) and words[t + 1] in ("named", "called"):
+            first = last = t + 2
+            while last < len(words) and last - first < 3 and free(last):
+                last += 1
+        if first < last:
+            name = ["name", first, last - 1, min(slot_probs[first:last])]
+            return sorted([*spans, name], key=lambda span: span[1])
+        return spans
     return spans
 
 

@@ -521,3 +521,27 @@ def test_a_spelled_decimal_belongs_to_its_number(schema, bert_tok, word_tags, te
         schema, bert_tok, "set the heat to twenty one point five", "HassClimateSetTemperature", word_tags
     )
     assert [(s.slot, s.value) for s in slots if s.slot == "temperature"] == [("temperature", temperature)]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "expected"),
+    [
+        # the schema's timer names: "start a pasta timer" -> name pasta, also when the model left it O
+        (
+            "start a bread timer for twelve minutes",
+            "HassStartTimer",
+            ["O"] * 5 + ["B-minutes"],
+            {"name": "bread", "minutes": 12},
+        ),
+        ("delete the egg timer", "HassCancelTimer", ["O"] * 4, {"name": "egg"}),
+        ("stop my timer named potatoes", "HassCancelTimer", ["O"] * 5, {"name": "potatoes"}),
+        # durations, determiners, verbs and tagged areas are no names; a tagged name is kept as tagged
+        ("start a ten minute timer", "HassStartTimer", ["O", "O", "B-minutes", "O", "O"], {"minutes": 10}),
+        ("cancel the timer", "HassCancelTimer", ["O"] * 3, {}),
+        ("stop the kitchen timer", "HassCancelTimer", ["O", "O", "B-area", "O"], {"area": "kitchen"}),
+        ("stop the pizza dough timer", "HassCancelTimer", ["O", "O", "O", "B-name", "O"], {"name": "dough"}),
+        ("turn on the timer light", "HassTurnOn", ["O"] * 5, {"domain": "light"}),  # not a timer intent
+    ],
+)
+def test_a_timer_is_named_by_the_words_before_it(schema, bert_tok, text, intent, word_tags, expected):
+    assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, intent, word_tags)) == expected
