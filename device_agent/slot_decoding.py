@@ -8,9 +8,9 @@ Schema conventions are enforced on the spans (docs/AGENT.md): spans are whole wr
 "19.5"), a duration slot follows its unit word, adjacent pieces of one text slot are joined, a search query
 spans "by", a number keeps its spelled decimal part ("twenty one point five"), a ``name`` keeps the device
 noun right after it ("lava lamp"), an ``area`` and the "room" around it are one area ("boiler room"), a list's
-name runs up to "list", a timer's name is the words before "timer" ("the bread timer"), a bare generic device
-word is never a ``name``, and an ``area``/``floor`` never ends in one ("the bedroom tv" → area "bedroom"; the
-device word becomes the inferred ``domain``).
+name runs up to "list", a timer's name is the words before "timer" ("the bread timer"), "is the X on" names
+X when nothing else was tagged, a bare generic device word is never a ``name``, and an ``area``/``floor`` never
+ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the inferred ``domain``).
 
 Example:
     >>> schema = Schema.load()
@@ -115,6 +115,9 @@ def decode_slots(
     if intent in _TIMER_INTENTS and "name" in allowed:
         o = tags.index("O")
         spans = _with_timer_name(spans, word_texts, [1.0 - float(p[o]) for p in rows])
+    if intent == "HassGetState" and "name" in allowed:
+        o = tags.index("O")
+        spans = _with_state_question(spans, word_texts, [1.0 - float(p[o]) for p in rows], "state" in allowed)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
         start, end = _whole_words(text, words[first][1], words[last][2])
@@ -297,6 +300,33 @@ def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[
             return sorted([*spans, name], key=lambda span: span[1])
         return spans
     return spans
+
+
+_STATE_WORDS = frozenset({"on", "off", "open", "closed", "locked", "unlocked"})
+
+
+def _with_state_question(
+    spans: list[list[Any]], words: list[str], slot_probs: list[float], state_allowed: bool
+) -> list[list[Any]]:
+    """Home Assistant's "is the {name} {state}": in "is the sliding door open" the words between "is the" and
+    the state word are the ``name`` (and the state word the ``state``) when the model tagged no name, area or
+    floor there. A generic device word stays a domain (the caller drops it as a name)."""
+    end = len(words)
+    while end and not words[end - 1].isalpha():
+        end -= 1  # "?" and "!"
+    if end < 4 or words[0] not in ("is", "are") or words[1] not in ("the", "my", "our"):
+        return spans
+    if words[end - 1] not in _STATE_WORDS or any(span[0] in ("name", "area", "floor") for span in spans):
+        return spans
+    last = end - 2 if words[end - 2] != "still" else end - 3
+    taken = {w for _slot, first, stop, _c in spans for w in range(first, stop + 1)}
+    middle = range(2, last + 1)
+    if not 1 <= len(middle) <= 4 or any(w in taken or not words[w].isalpha() for w in middle):
+        return spans
+    added = [["name", 2, last, min(slot_probs[2 : last + 1])]]
+    if state_allowed and end - 1 not in taken:
+        added.append(["state", end - 1, end - 1, slot_probs[end - 1]])
+    return sorted([*spans, *added], key=lambda span: span[1])
 
 
 def _duration_slot_by_unit(text: str, start: int, end: int, slot: str, allowed: set[str]) -> str:

@@ -545,3 +545,24 @@ def test_a_spelled_decimal_belongs_to_its_number(schema, bert_tok, word_tags, te
 )
 def test_a_timer_is_named_by_the_words_before_it(schema, bert_tok, text, intent, word_tags, expected):
     assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, intent, word_tags)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word_tags", "expected"),
+    [
+        # Home Assistant's "is the {name} {state}", when the model tagged neither
+        ("is the dishwasher on", ["O"] * 4, {"name": "dishwasher", "state": "on"}),
+        ("is the sliding door open?", ["O"] * 6, {"name": "sliding door", "state": "open", "domain": "cover",
+                                                   "device_class": "door"}),
+        ("is the lava lamp still on", ["O"] * 5 + ["B-state"], {"name": "lava lamp", "state": "on", "domain": "light"}),
+        # a generic device word stays a domain; a tagged area or name is the model's answer
+        ("is the garage door open", ["O"] * 5, {"state": "open", "domain": "cover", "device_class": "garage"}),
+        ("is the kitchen light on", ["O", "O", "B-area", "O", "B-state"], {"area": "kitchen", "state": "on",
+                                                                           "domain": "light"}),
+        # not that question's shape
+        ("is it on", ["O"] * 3, {}),
+        ("the dishwasher is on", ["O"] * 4, {}),
+    ],
+)  # fmt: skip
+def test_is_the_name_state(schema, bert_tok, text, word_tags, expected):
+    assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, "HassGetState", word_tags)) == expected
