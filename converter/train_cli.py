@@ -182,7 +182,8 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
     Progress is printed per epoch; the directory holds model.keras, vocab.txt, schema.json, labels.json
-    (with the calibrated "not recognized" threshold and slot-tag bias), calibration.jsonl, eval.jsonl and training_report.json.
+    (with the calibrated "not recognized" threshold and slot-tag bias), calibration.jsonl, eval.jsonl and
+    training_report.json.
     """
     from converter.training import TrainConfig
 
