@@ -89,7 +89,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class Recognizer:
-    """Tokenize → run the joint model → threshold the intent → decode the slots.
+    """Tokenize → run the joint model → threshold the intent → decode the slots; an answer without a slot
+    its intent requires one of (schema ``requires_one_of``: "is it on?" for HassGetState) is not recognized.
 
     Args:
         run_batch: the model as a function of ``input_ids``/``attention_mask`` ``[N, L]`` (see ``BatchRunner``).
@@ -266,4 +267,7 @@ class Recognizer:
         intent = self.labels[best]
         bias = self.slot_outside_bias if slot_outside_bias is None else slot_outside_bias
         slots = decode_slots(text, encoding, np.asarray(slot_logits), self.schema, intent, outside_bias=bias)
+        required = self.schema.intent_requires_one_of(intent)
+        if required and not any(s.slot in required for s in slots):
+            return Recognition(text, None, confidence)  # "is tom cruise an only child": nothing to ask about
         return Recognition(text, intent, confidence, slots)

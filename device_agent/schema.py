@@ -45,11 +45,13 @@ class SlotSpec:
 
 @dataclass(frozen=True)
 class IntentSpec:
-    """One intent: its name, a description and the slots it may carry."""
+    """One intent: its name, a description, the slots it may carry, and the slots of which an answer must
+    carry at least one (``requires_one_of``; empty: none needed)."""
 
     name: str
     description: str
     slots: tuple[str, ...]
+    requires_one_of: tuple[str, ...] = ()
 
 
 VALUE_KINDS = frozenset({"text", "integer_percent", "number", "color", "duration_part", "enum"})
@@ -107,7 +109,10 @@ class Schema:
             )
             intents = tuple(
                 IntentSpec(
-                    name=i["name"], description=i.get("description", ""), slots=tuple(i.get("slots", ()))
+                    name=i["name"],
+                    description=i.get("description", ""),
+                    slots=tuple(i.get("slots", ())),
+                    requires_one_of=tuple(i.get("requires_one_of", ())),
                 )
                 for i in raw["intents"]
             )
@@ -132,6 +137,8 @@ class Schema:
             unknown = set(i.slots) - set(slot_names)
             if unknown:
                 raise UserError(f"{where}: intent {i.name!r} uses undeclared slots {sorted(unknown)}")
+            if set(i.requires_one_of) - set(i.slots):
+                raise UserError(f"{where}: intent {i.name!r} requires_one_of lists slots it does not carry")
         return cls(
             intent_specs=intents,
             slot_specs=slots,
@@ -147,6 +154,7 @@ class Schema:
             "not_recognized": NOT_RECOGNIZED,
             "intents": [
                 {"name": i.name, "description": i.description, "slots": list(i.slots)}
+                | ({"requires_one_of": list(i.requires_one_of)} if i.requires_one_of else {})
                 for i in self.intent_specs
             ],
             "slots": [
@@ -251,6 +259,12 @@ class Schema:
         if intent == NOT_RECOGNIZED:
             return ()
         return self.intent(intent).slots
+
+    def intent_requires_one_of(self, intent: str) -> tuple[str, ...]:
+        """Slots of which an answer with this intent must carry one ("is it on?" names nothing to ask about)."""
+        if intent == NOT_RECOGNIZED or intent not in self.intents:
+            return ()
+        return self.intent(intent).requires_one_of
 
     # === Extension ===
     def with_intents(self, extra: list[IntentSpec]) -> Schema:

@@ -174,8 +174,8 @@ def test_not_recognized_bias_in_the_manifest_moves_the_decision(tmp_path, recogn
 
 def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognizer):
     """The bundle's decoder.slot_outside_bias reaches the board's slot decoding: a negative bias tags a device
-    name the model leaves O by a margin, a large positive one tags nothing (inferred slots stay); the intent
-    does not move."""
+    name the model leaves O by a margin, a large positive one tags nothing (inferred slots and span rules stay);
+    the intent does not move."""
     from firmware.bundle_builder import build_bundle
 
     texts = ["is the pool pump off", "turn on the kitchen lights"]
@@ -191,4 +191,22 @@ def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognize
         slots[bias] = [a.slot_values() for a in answers]
     assert slots[0.0][0] == {"area": "pool", "state": "off"}
     assert slots[-3.0][0] == {"name": "pool pump", "state": "off"}
-    assert slots[20.0] == [{}, {"domain": "light"}]
+    # nothing tagged: the domain is still inferred, and "is the {name} {state}" is read by the decoder's rule
+    assert slots[20.0] == [{"name": "pool pump", "state": "off"}, {"domain": "light"}]
+
+
+def test_a_state_question_about_nothing_is_not_recognized(tmp_path, recognizer):
+    """The schema's requires_one_of for HassGetState reaches the board: "is it on?" names nothing to ask
+    about and is refused; with the requirement taken out of the bundle's schema it was a HassGetState."""
+    from firmware.bundle_builder import build_bundle
+
+    texts = ["is it on", "what is the status", "is the kettle on"]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None, None, "HassGetState"]
+    schema = json.loads((default_bundle_dir() / "schema.json").read_text())
+    for intent in schema["intents"]:
+        intent.pop("requires_one_of", None)
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    loose = Recognizer.from_bundle(
+        build_bundle(default_bundle_dir(), tmp_path / "b", schema=tmp_path / "schema.json")
+    )
+    assert [r.intent for r in loose.recognize_many(texts)] == ["HassGetState"] * 3

@@ -95,6 +95,19 @@ def test_round_trip_and_bundle_directory(schema, tmp_path):
     (tmp_path / "schema.json").write_text(json.dumps(schema.to_dict()))
     again = Schema.load(tmp_path)
     assert again.intent_labels == schema.intent_labels and again.slot_tags == schema.slot_tags
+    assert again.intent_requires_one_of("HassGetState") == schema.intent_requires_one_of("HassGetState")
+
+
+def test_a_state_question_needs_something_to_ask_about(schema):
+    """HassGetState answers must name a device, room, floor or kind of device; other intents need nothing."""
+    assert set(schema.intent_requires_one_of("HassGetState")) == {
+        "name",
+        "area",
+        "floor",
+        "domain",
+        "device_class",
+    }
+    assert schema.intent_requires_one_of("HassTurnOn") == () == schema.intent_requires_one_of(NOT_RECOGNIZED)
 
 
 @pytest.mark.parametrize(
@@ -103,6 +116,10 @@ def test_round_trip_and_bundle_directory(schema, tmp_path):
         {"intents": [], "slots": [{"name": "x", "kind": "weird"}]},
         {"intents": [{"name": "A", "slots": ["nope"]}], "slots": []},
         {"intents": [{"name": "NotRecognized"}], "slots": []},
+        {
+            "intents": [{"name": "A", "slots": [], "requires_one_of": ["x"]}],
+            "slots": [{"name": "x", "kind": "text"}],
+        },
         {"slots": []},
     ],
 )
