@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:attribute, short help shown by --help without importing the module)
     "train": ("converter.train_cli:train", "Train a joint intent + slot model (optionally distilled)."),
     "evaluate": ("converter.evaluate_cli:evaluate", "Evaluate a model or bundle on a JSONL data set."),
+    "calibrate": (
+        "converter.calibrate_cli:calibrate",
+        "Choose a bundle's slot-decoding bias on labelled sentences (no retraining).",
+    ),
     "convert": (
         "converter.convert_cli:convert",
         "Convert a Keras model to a full-integer int8 TFLite model.",
