@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -81,3 +83,15 @@ def test_calibrate_user_mistakes_are_one_line(uncalibrated, tmp_path, capsys, ma
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_calibrate_never_imports_tensorflow(uncalibrated, tmp_path):
+    code = (
+        "import sys\n"
+        "from converter.cli import main\n"
+        f"try:\n    main(['calibrate', '--bundle', {str(uncalibrated)!r}, '--out', {str(tmp_path / 'o')!r}, "
+        f"{str(HANDWRITTEN)!r}])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'torch')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
