@@ -5,9 +5,9 @@
 Each setting trains the default configuration (MiniLM teacher, then the distilled SqueezeBERT student) for
 two teacher and two student epochs on the same seeded sample of the real training data, rounds interleaved
 (A B A B …) so a machine that slows down mid-run slows every setting alike. Reported per setting: word-piece
-positions per epoch of the sample (padding included; the training report's count); the second epoch's seconds of teacher and
-student (the first also traces the step once per batch shape: more buckets, more tracing), their ratio to
-the first setting; and the whole run's seconds.
+positions per epoch of the sample (padding included; the training report's count); the second epoch's
+seconds of teacher and student (the first also traces the step once per batch shape: more buckets, more
+tracing), their ratio to the first setting; and the whole run's seconds.
 Accuracy is not measured here: a full run per setting is (docs/TRAINING.md, "Training speed").
 """
 

@@ -60,8 +60,8 @@ def evaluate(data: Path, model_dir: Path | None, bundle: Path | None, as_json: b
         raise UserError("give exactly one of --model DIR or --bundle B")
     if not data.is_file():
         raise UserError(f"data file {data} does not exist")
+    from converter.evaluation import Prediction, load_eval_examples
     from converter.evaluation import evaluate as score
-    from converter.evaluation import load_eval_examples
 
     if bundle is not None:
         from device_agent.recognizer import Recognizer
@@ -74,10 +74,7 @@ def evaluate(data: Path, model_dir: Path | None, bundle: Path | None, as_json: b
     examples, skipped = load_eval_examples(data, recognizer.schema)
     if not examples:
         raise UserError(f"{data} holds no examples the schema can score ({skipped} rows skipped)")
-    results = recognizer.recognize_many([e.text for e in examples])
-    predictions = [
-        {"intent": r.intent, "values": r.slot_values(), "confidence": r.confidence} for r in results
-    ]
+    predictions = [Prediction.of(r) for r in recognizer.recognize_many([e.text for e in examples])]
     report = score(examples, predictions)
     if as_json:
         out = {"data": str(data), "source": source, "skipped_rows": skipped, **report.to_dict()}

@@ -45,6 +45,11 @@ class Prediction:
     confidence: float | None = None
 
     @classmethod
+    def of(cls, recognition: Any) -> Prediction:
+        """The prediction a :class:`device_agent.recognizer.Recognition` makes."""
+        return cls(recognition.intent, recognition.slot_values(), recognition.confidence)
+
+    @classmethod
     def coerce(cls, p: Prediction | Mapping[str, Any]) -> Prediction:
         """Accept a Prediction, ``{"intent", "values"|"slots", "confidence"}`` or a Hermes-shaped result."""
         if isinstance(p, Prediction):

@@ -35,8 +35,7 @@ def calibrate_slot_outside_bias(
     nearest 0; sets without gold slots are left out. Returns ``(bias, stats)``; ``stats`` holds the mean and
     per-set slot F1 at the chosen bias and at 0, and the whole table.
     """
-    from converter.evaluation import evaluate
-    from device_agent.recognizer import Recognition
+    from converter.evaluation import Prediction, evaluate
 
     sets = {name: list(rows) for name, rows in dev_sets.items() if any(e.values for e in rows)}
     if not sets:
@@ -46,14 +45,8 @@ def calibrate_slot_outside_bias(
     def slot_f1s(bias: float) -> dict[str, float]:
         f1s = {}
         for name, rows in sets.items():
-            results = [
-                recognizer.decode(e.text, *out, slot_outside_bias=bias)
-                if out is not None
-                else Recognition(e.text, None, 0.0)
-                for e, out in zip(rows, outputs[name], strict=True)
-            ]
-            predictions = [{"intent": r.intent, "values": r.slot_values()} for r in results]
-            f1s[name] = round(evaluate(rows, predictions, max_errors=0).slot_f1, 6)
+            results = recognizer.decode_outputs([e.text for e in rows], outputs[name], slot_outside_bias=bias)
+            f1s[name] = round(evaluate(rows, [Prediction.of(r) for r in results], max_errors=0).slot_f1, 6)
         return f1s
 
     table = []

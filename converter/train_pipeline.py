@@ -1,4 +1,4 @@
-"""`train()`: data → vocabulary → teacher → distilled student → threshold → report → model directory.
+"""`train()`: data → vocabulary → teacher(s) → distilled student → threshold and slot bias → report → model dir.
 
 Used by ``squeezehome train`` and by ``converter.default_model``. See :mod:`converter.training` for the
 pieces; this module only sequences them and writes the results.
@@ -135,18 +135,72 @@ def align_student_embeddings(
     return int((~seen).sum())
 
 
+def train_teachers(
+    config: TrainConfig,
+    trim: Any,
+    minilm: Any,
+    train_set: EncodedSet,
+    dev_epoch: EncodedSet | None,
+    dev_all: EncodedSet | None,
+    n_intents: int,
+    n_tags: int,
+    progress: Progress,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Fine-tune ``config.teachers`` MiniLM teachers (teacher k with seed + k·TEACHER_SEED_STEP); return the
+    mean of their logits on the training set (a geometric mean of their probabilities) and the report part."""
+    import keras
+
+    from converter.joint_model import build_joint_model
+    from converter.teacher import build_teacher_backbone
+
+    runs, dev_runs, histories, parameters = [], [], [], 0
+    for k in range(config.teachers):
+        run_config = dataclasses.replace(config, seed=config.seed + TEACHER_SEED_STEP * k) if k else config
+        if k:
+            keras.utils.set_random_seed(run_config.seed)
+        backbone = build_teacher_backbone(trim, config.teacher_layers, None, source=minilm)
+        teacher = build_joint_model(backbone, n_intents, n_tags, dropout=config.dropout)
+        if config.freeze_word_embeddings:
+            backbone.get_layer("embeddings_word").trainable = False
+        parameters = int(teacher.count_params())
+        which = f" {k + 1}/{config.teachers}" if config.teachers > 1 else ""
+        progress(f"teacher{which}: MiniLM, {config.teacher_layers} layers, {parameters:,} parameters")
+        history = fit_joint_model(
+            teacher,
+            train_set,
+            run_config,
+            epochs=config.teacher_epochs,
+            learning_rate=config.teacher_learning_rate,
+            dev=dev_epoch,
+            progress=progress,
+            label="teacher",
+            slow_variables=backbone.get_layer("embeddings_word").trainable_weights,
+        )
+        histories.append(summarize_history(history))
+        runs.append(predict_logits(teacher, train_set.input_ids, train_set.attention_mask))
+        if dev_all is not None:
+            dev_runs.append(predict_logits(teacher, dev_all.input_ids, dev_all.attention_mask))
+        del teacher, backbone
+    report: dict[str, Any] = {"history": histories[0], "parameters": parameters, "count": config.teachers}
+    if len(histories) > 1:
+        report["more"] = [{"history": h} for h in histories[1:]]
+    if dev_runs:
+        report["dev_quick"] = quick_metrics(_mean_logits(dev_runs), dev_all)
+    return _mean_logits(runs), report
+
+
 def _mean_logits(runs: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Mean over runs, per output; one run comes back unchanged."""
+    if len(runs) == 1:
+        return runs[0]
     return {key: np.mean([run[key] for run in runs], axis=0).astype(np.float32) for key in runs[0]}
 
 
 def dev_metrics(recognizer: Any, examples: Sequence[Any], max_errors: int = 20) -> dict[str, Any]:
     """``converter.evaluation`` metrics of a recognizer on gold examples, plus a one-line ``summary``."""
-    from converter.evaluation import evaluate
+    from converter.evaluation import Prediction, evaluate
 
-    results = recognizer.recognize_many([e.text for e in examples])
-    predictions = [
-        {"intent": r.intent, "values": r.slot_values(), "confidence": r.confidence} for r in results
-    ]
+    predictions = [Prediction.of(r) for r in recognizer.recognize_many([e.text for e in examples])]
     report = evaluate(examples, predictions, max_errors=max_errors).to_dict()
     report["summary"] = (
         f"intent {report['intent_accuracy']:.1%}  slot F1 {report['slot_f1']:.1%}  "
@@ -164,9 +218,8 @@ def train(
     """Run the whole training pipeline and write the model directory; returns the training report."""
     from converter.data import build_datasets
     from converter.data.name_words import default_name_words
-    from converter.joint_model import build_joint_model
     from converter.model_dir import save_model_dir
-    from converter.teacher import build_teacher_backbone, load_minilm
+    from converter.teacher import load_minilm
     from device_agent.recognizer import Recognizer
     from device_agent.schema import NOT_RECOGNIZED, Schema
     from device_agent.wordpiece import WordPieceTokenizer
@@ -223,53 +276,9 @@ def train(
     teacher_logits = None
     if config.teacher:
         t0 = time.perf_counter()
-        runs: list[dict[str, np.ndarray]] = []
-        dev_runs: list[dict[str, np.ndarray]] = []
-        for k in range(config.teachers):
-            run_config = (
-                config if k == 0 else dataclasses.replace(config, seed=config.seed + TEACHER_SEED_STEP * k)
-            )
-            if k:
-                import keras
-
-                keras.utils.set_random_seed(run_config.seed)
-            teacher_backbone = build_teacher_backbone(trim, config.teacher_layers, None, source=minilm)
-            teacher = build_joint_model(teacher_backbone, len(intents), len(tags), dropout=config.dropout)
-            if config.freeze_word_embeddings:
-                teacher_backbone.get_layer("embeddings_word").trainable = False
-            progress(
-                f"teacher{f' {k + 1}/{config.teachers}' if config.teachers > 1 else ''}: MiniLM, "
-                f"{config.teacher_layers} layers, {teacher.count_params():,} parameters"
-            )
-            history = fit_joint_model(
-                teacher,
-                train_set,
-                run_config,
-                epochs=config.teacher_epochs,
-                learning_rate=config.teacher_learning_rate,
-                dev=dev_epoch,
-                progress=progress,
-                label="teacher",
-                slow_variables=teacher_backbone.get_layer("embeddings_word").trainable_weights,
-            )
-            runs.append(predict_logits(teacher, train_set.input_ids, train_set.attention_mask))
-            if k == 0:
-                report["teacher"] = {
-                    "history": summarize_history(history),
-                    "parameters": int(teacher.count_params()),
-                }
-            else:
-                report["teacher"].setdefault("more", []).append({"history": summarize_history(history)})
-            if dev_all is not None:
-                dev_runs.append(predict_logits(teacher, dev_all.input_ids, dev_all.attention_mask))
-            del teacher, teacher_backbone
-        # several teachers: the student learns their mean logits (a geometric mean of their probabilities)
-        teacher_logits = runs[0] if len(runs) == 1 else _mean_logits(runs)
-        if dev_runs:
-            report["teacher"]["dev_quick"] = quick_metrics(
-                dev_runs[0] if len(dev_runs) == 1 else _mean_logits(dev_runs), dev_all
-            )
-        report["teacher"]["count"] = config.teachers
+        teacher_logits, report["teacher"] = train_teachers(
+            config, trim, minilm, train_set, dev_epoch, dev_all, len(intents), len(tags), progress
+        )
         timings["teacher"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

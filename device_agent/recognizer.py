@@ -199,9 +199,21 @@ class Recognizer:
         self, texts: Sequence[str], intent_filter: Sequence[str] | None = None, batch_size: int = 64
     ) -> list[Recognition]:
         """Recognize many texts (the model runs in batches of ``batch_size``)."""
+        return self.decode_outputs(texts, self.model_outputs(texts, batch_size), intent_filter)
+
+    def decode_outputs(
+        self,
+        texts: Sequence[str],
+        outputs: Sequence[tuple[Encoding, np.ndarray, np.ndarray] | None],
+        intent_filter: Sequence[str] | None = None,
+        slot_outside_bias: float | None = None,
+    ) -> list[Recognition]:
+        """:meth:`decode` each of :meth:`model_outputs`; text the model was not asked about is not recognized."""
         return [
-            self.decode(text, *out, intent_filter) if out is not None else Recognition(text, None, 0.0)
-            for text, out in zip(texts, self.model_outputs(texts, batch_size), strict=True)
+            self.decode(text, *out, intent_filter, slot_outside_bias)
+            if out is not None
+            else Recognition(text, None, 0.0)
+            for text, out in zip(texts, outputs, strict=True)
         ]
 
     def model_outputs(

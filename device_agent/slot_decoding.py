@@ -112,12 +112,13 @@ def decode_slots(
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     if intent in _LIST_INTENTS:
         spans = _whole_list_names(spans, word_texts)
-    if intent in _TIMER_INTENTS and "name" in allowed:
+    if "name" in allowed and (intent in _TIMER_INTENTS or intent == "HassGetState"):
         o = tags.index("O")
-        spans = _with_timer_name(spans, word_texts, [1.0 - float(p[o]) for p in rows])
-    if intent == "HassGetState" and "name" in allowed:
-        o = tags.index("O")
-        spans = _with_state_question(spans, word_texts, [1.0 - float(p[o]) for p in rows], "state" in allowed)
+        not_o = [1.0 - float(p[o]) for p in rows]  # a rule's span confidence: how much the model saw a slot
+        if intent in _TIMER_INTENTS:
+            spans = _with_timer_name(spans, word_texts, not_o)
+        else:
+            spans = _with_state_question(spans, word_texts, not_o, "state" in allowed)
     out: list[SlotValue] = []
     for slot, first, last, conf in spans:
         start, end = _whole_words(text, words[first][1], words[last][2])
@@ -204,11 +205,16 @@ _NOT_MODIFIERS = frozenset(
 )  # fmt: skip
 
 
+def _taken_words(spans: list[list[Any]]) -> set[int]:
+    """Indices of the words some span already covers."""
+    return {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+
+
 def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """An area and the "room"/"closet" around it are one area: a bare "room" takes the word before it
     ("boiler" + "room" → "boiler room", also when "boiler" was tagged a one-word name), and an area right
     before an untagged "room" takes it ("grandma's" + "room")."""
-    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+    taken = _taken_words(spans)
     absorbed: set[int] = set()  # indices of one-word names that became an area's first word
     for i, span in enumerate(spans):
         if span[0] != "area":
@@ -228,7 +234,7 @@ def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[A
 
 def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """Extend each ``name`` span over a device noun right after it ("lava" + "lamp" → "lava lamp")."""
-    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+    taken = _taken_words(spans)
     for span in spans:
         nxt = span[2] + 1
         if span[0] == "name" and nxt < len(words) and nxt not in taken and words[nxt] in _NAME_NOUNS:
@@ -242,7 +248,7 @@ _LIST_INTENTS = frozenset({"HassListAddItem"})
 def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """A list's name runs up to the word "list" ("hardware" + "store" + list → "hardware store"), and "do" of
     "to do" keeps its "to"."""
-    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+    taken = _taken_words(spans)
     for span in spans:
         if span[0] != "name":
             continue
@@ -276,7 +282,7 @@ def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[
     or after "timer named/called" are the ``name`` when the model left them untagged and tagged no name."""
     if any(span[0] == "name" for span in spans):
         return spans
-    taken = {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+    taken = _taken_words(spans)
 
     def free(w: int) -> bool:
         word = words[w]
@@ -319,7 +325,7 @@ def _with_state_question(
     if words[end - 1] not in _STATE_WORDS or any(span[0] in ("name", "area", "floor") for span in spans):
         return spans
     last = end - 2 if words[end - 2] != "still" else end - 3
-    taken = {w for _slot, first, stop, _c in spans for w in range(first, stop + 1)}
+    taken = _taken_words(spans)
     middle = range(2, last + 1)
     if not 1 <= len(middle) <= 4 or any(w in taken or not words[w].isalpha() for w in middle):
         return spans
@@ -370,7 +376,7 @@ def _with_spelled_decimals(spans: list[list[Any]], words: list[str], schema: Sch
             prev[2], prev[3] = span[2], min(prev[3], span[3])
             continue
         out.append(list(span))
-    taken = {w for _slot, first, last, _c in out for w in range(first, last + 1)}
+    taken = _taken_words(out)
     for span in out:
         point = span[2] + 1
         if schema.slot(span[0]).kind != "number" or point in taken or words[point : point + 1] != ["point"]:
