@@ -43,6 +43,10 @@ def _check(config) -> None:
         raise UserError("--teachers must be between 1 and 4")
     if config.teachers > 1 and not config.teacher:
         raise UserError("--teachers N distils from N teachers; it needs --teacher")
+    if not 0.0 <= config.word_swap_copies <= 4.0:
+        raise UserError("--word-swap must be between 0 and 4 copies per sentence")
+    if config.word_swap_copies and not config.teacher:
+        raise UserError("--word-swap copies are labelled by the teacher; it needs --teacher")
     if config.teacher and not 1 <= config.teacher_layers <= 6:
         raise UserError("--teacher-layers must be between 1 and 6 (MiniLM has 6)")
     if config.freeze_word_embeddings and not (config.teacher or config.embedding_init):
@@ -160,6 +164,14 @@ def _check(config) -> None:
     help="Distil from the mean logits of this many teachers trained with different seeds [1].",
 )
 @click.option(
+    "--word-swap",
+    type=float,
+    default=None,
+    metavar="COPIES",
+    help="Also distil on this many word-swapped copies per training sentence, labelled by the teacher "
+    "(words replaced by MiniLM neighbours) [0: none].",
+)
+@click.option(
     "--calibrate-slots/--no-calibrate-slots",
     default=True,
     show_default=True,
@@ -177,7 +189,7 @@ def _check(config) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
 def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
-          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, teachers, calibrate_slots, bucket_lengths, batch_size, learning_rate,
+          embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, teachers, word_swap, calibrate_slots, bucket_lengths, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
 
@@ -192,6 +204,7 @@ def train(data, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alph
         "teacher_layers": teacher_layers,
         "teacher_epochs": teacher_epochs,
         "teachers": teachers,
+        "word_swap_copies": word_swap,
         "alpha": alpha,
         "temperature": temperature,
         "vocab_size": vocab_size,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from converter.distillation import IGNORE_LABEL
 from converter.slot_calibration import calibrate_slot_outside_bias
 from converter.training import (
     NOT_RECOGNIZED_BIASES,
@@ -135,6 +136,51 @@ def align_student_embeddings(
     return int((~seen).sum())
 
 
+def word_swapped_set(
+    config: TrainConfig,
+    minilm: Any,
+    trim: Any,
+    pieces: Sequence[str],
+    train_set: EncodedSet,
+    progress: Progress,
+) -> EncodedSet | None:
+    """``config.word_swap_copies`` word-swapped copies of the training rows (converter.word_swap), unlabelled.
+
+    Intent and tag ids are the source rows' until :func:`teacher_labelled` replaces them with the teacher's.
+    """
+    from converter.word_swap import piece_neighbours, swapped_copies
+
+    if config.word_swap_copies <= 0 or minilm is None:
+        return None
+    table = np.asarray(minilm.get_layer("embeddings_word").get_weights()[0])
+    if trim is not None and table.shape[0] != len(pieces):
+        table = table[trim.old_ids]
+    neighbours = piece_neighbours(table, pieces, config.word_swap_neighbours)
+    ids, mask, rows = swapped_copies(
+        train_set.input_ids,
+        train_set.attention_mask,
+        pieces,
+        neighbours,
+        random.Random(config.seed + 31),
+        copies=config.word_swap_copies,
+        swap=config.word_swap_rate,
+    )
+    progress(
+        f"word-swapped copies for the teacher to label: {len(rows)} ({len(neighbours)} pieces have neighbours)"
+    )
+    return EncodedSet(
+        ids, mask, train_set.intent_ids[rows], train_set.tag_ids[rows], [train_set.examples[i] for i in rows]
+    )
+
+
+def teacher_labelled(swapped: EncodedSet, teacher_logits: dict[str, np.ndarray], offset: int) -> EncodedSet:
+    """The swapped rows with the teacher's arg-max intent and tags (at the source rows' tagged positions)."""
+    intent = teacher_logits["intent_logits"][offset:].argmax(-1).astype(np.int32)
+    tags = teacher_logits["slot_logits"][offset:].argmax(-1).astype(np.int32)
+    tags = np.where(swapped.tag_ids == IGNORE_LABEL, IGNORE_LABEL, tags).astype(np.int32)
+    return EncodedSet(swapped.input_ids, swapped.attention_mask, intent, tags, swapped.examples)
+
+
 def train_teachers(
     config: TrainConfig,
     trim: Any,
@@ -145,9 +191,13 @@ def train_teachers(
     n_intents: int,
     n_tags: int,
     progress: Progress,
+    also_label: EncodedSet | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fine-tune ``config.teachers`` MiniLM teachers (teacher k with seed + k·TEACHER_SEED_STEP); return the
-    mean of their logits on the training set (a geometric mean of their probabilities) and the report part."""
+    mean of their logits on the training set (a geometric mean of their probabilities) and the report part.
+
+    With ``also_label`` the logits cover its rows too, after the training set's (the teachers never
+    train on them)."""
     import keras
 
     from converter.joint_model import build_joint_model
@@ -177,7 +227,8 @@ def train_teachers(
             slow_variables=backbone.get_layer("embeddings_word").trainable_weights,
         )
         histories.append(summarize_history(history))
-        runs.append(predict_logits(teacher, train_set.input_ids, train_set.attention_mask))
+        labelled = train_set if also_label is None else concat_sets([train_set, also_label])
+        runs.append(predict_logits(teacher, labelled.input_ids, labelled.attention_mask))
         if dev_all is not None:
             dev_runs.append(predict_logits(teacher, dev_all.input_ids, dev_all.attention_mask))
         del teacher, backbone
@@ -274,12 +325,17 @@ def train(
 
     minilm = load_minilm() if (config.teacher or config.embedding_init) else None
     teacher_logits = None
+    swapped = word_swapped_set(config, minilm, trim, pieces, train_set, progress) if config.teacher else None
     if config.teacher:
         t0 = time.perf_counter()
         teacher_logits, report["teacher"] = train_teachers(
-            config, trim, minilm, train_set, dev_epoch, dev_all, len(intents), len(tags), progress
+            config, trim, minilm, train_set, dev_epoch, dev_all, len(intents), len(tags), progress, swapped
         )
         timings["teacher"] = time.perf_counter() - t0
+    student_set = train_set
+    if swapped is not None and teacher_logits is not None:
+        student_set = concat_sets([train_set, teacher_labelled(swapped, teacher_logits, len(train_set))])
+        report["data"]["word_swapped"] = len(swapped)
 
     t0 = time.perf_counter()
     student, twin = build_student(
@@ -291,7 +347,7 @@ def train(
     )
     history = fit_joint_model(
         twin,
-        train_set,
+        student_set,
         config,
         epochs=config.epochs,
         learning_rate=config.learning_rate,
@@ -306,7 +362,7 @@ def train(
     finish_student(student, twin)
     report["student"] = {"history": summarize_history(history), "parameters": int(student.count_params())}
     if config.align_unseen_embeddings and minilm is not None:
-        aligned = align_student_embeddings(student, minilm, config, trim, train_set)
+        aligned = align_student_embeddings(student, minilm, config, trim, student_set)
         report["student"]["aligned_rows"] = aligned
         progress(f"word-piece rows training never saw, moved by the trained rows' drift: {aligned}")
     timings["student"] = time.perf_counter() - t0

@@ -81,6 +81,11 @@ class TrainConfig:
     teacher_learning_rate: float = 2e-4
     alpha: float = 0.5
     temperature: float = 2.0
+    # distil on word-swapped copies of the training sentences too, labelled by the teacher
+    # (converter.word_swap): copies per sentence, share of words swapped, neighbours per word
+    word_swap_copies: float = 0.0
+    word_swap_rate: float = 0.3
+    word_swap_neighbours: int = 10
     # data
     max_train_examples: int | None = None
     limit_per_intent: int | None = 450

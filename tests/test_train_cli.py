@@ -111,6 +111,8 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
         (["train", "--tiny", "--bucket-lengths", "0,16"], "must be positive"),
         (["train", "--tiny", "--no-teacher", "--teachers", "2"], "it needs --teacher"),
         (["train", "--tiny", "--teachers", "9"], "--teachers"),
+        (["train", "--tiny", "--no-teacher", "--word-swap", "1"], "labelled by the teacher"),
+        (["train", "--tiny", "--word-swap", "-1"], "between 0 and 4"),
         (["evaluate", "nothing.jsonl"], "exactly one of --model"),
         (["evaluate", "--model", "no_such_dir", "nothing.jsonl"], "does not exist"),
     ],
@@ -300,4 +302,20 @@ def test_several_teachers_are_trained_and_averaged(trained, tmp_path):
 
     # the first teacher is the plain run's; the second differs, and so do the targets the student learns
     assert losses(first) == losses(plain["teacher"]["history"]) != losses(second)
+    assert losses(report["student"]["history"]) != losses(plain["student"]["history"])
+
+
+def test_word_swap_distils_on_teacher_labelled_copies(trained, tmp_path):
+    """--word-swap 1: one word-swapped copy per training sentence, labelled by the teacher, joins the
+    student's data (never the teacher's); without it the run is the plain one."""
+    main([*TINY, "--word-swap", "1", "--out", str(tmp_path)])
+    report = load_model_dir(tmp_path).report
+    plain = load_model_dir(trained).report
+    assert report["config"]["word_swap_copies"] == 1.0 and "word_swapped" not in plain["data"]
+    assert 0.8 * report["data"]["train"] < report["data"]["word_swapped"] <= report["data"]["train"]
+
+    def losses(history):
+        return [epoch["loss"] for epoch in history["per_epoch"]]
+
+    assert losses(report["teacher"]["history"]) == losses(plain["teacher"]["history"])
     assert losses(report["student"]["history"]) != losses(plain["student"]["history"])
