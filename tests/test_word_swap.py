@@ -11,7 +11,21 @@ from converter.train_pipeline import teacher_labelled
 from converter.training import EncodedSet
 from converter.word_swap import piece_neighbours, swapped_copies
 
-PIECES = ["[PAD]", "[CLS]", "[SEP]", "turn", "switch", "on", "off", "kitchen", "bathroom", "lamp", "##s", "5", "a"]
+PIECES = [
+    "[PAD]",
+    "[CLS]",
+    "[SEP]",
+    "turn",
+    "switch",
+    "on",
+    "off",
+    "kitchen",
+    "bathroom",
+    "lamp",
+    "##s",
+    "5",
+    "a",
+]
 
 
 def _table() -> np.ndarray:
@@ -73,7 +87,9 @@ def test_the_teacher_labels_a_copy_only_where_its_source_was_labelled():
         np.ones((2, 4), np.int32),
         np.ones((2, 4), np.int32),
         np.array([0, 0], np.int32),
-        np.array([[IGNORE_LABEL, 0, 0, IGNORE_LABEL], [IGNORE_LABEL, 0, IGNORE_LABEL, IGNORE_LABEL]], np.int32),
+        np.array(
+            [[IGNORE_LABEL, 0, 0, IGNORE_LABEL], [IGNORE_LABEL, 0, IGNORE_LABEL, IGNORE_LABEL]], np.int32
+        ),
         ["a", "b"],
     )
     logits = {  # one row of the training set first, then the two copies
