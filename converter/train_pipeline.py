@@ -173,12 +173,29 @@ def word_swapped_set(
     )
 
 
-def teacher_labelled(swapped: EncodedSet, teacher_logits: dict[str, np.ndarray], offset: int) -> EncodedSet:
-    """The swapped rows with the teacher's arg-max intent and tags (at the source rows' tagged positions)."""
+def teacher_labelled(
+    swapped: EncodedSet,
+    teacher_logits: dict[str, np.ndarray],
+    offset: int,
+    not_recognized: int | None = None,
+) -> EncodedSet:
+    """The swapped rows with the teacher's arg-max intent and tags (at the source rows' tagged positions).
+
+    With ``not_recognized`` (that intent's id), a copy of an in-scope sentence the teacher refuses is left out.
+    """
     intent = teacher_logits["intent_logits"][offset:].argmax(-1).astype(np.int32)
     tags = teacher_logits["slot_logits"][offset:].argmax(-1).astype(np.int32)
     tags = np.where(swapped.tag_ids == IGNORE_LABEL, IGNORE_LABEL, tags).astype(np.int32)
-    return EncodedSet(swapped.input_ids, swapped.attention_mask, intent, tags, swapped.examples)
+    keep = np.ones(len(intent), dtype=bool)
+    if not_recognized is not None:
+        keep = ~((intent == not_recognized) & (swapped.intent_ids != not_recognized))
+    return EncodedSet(
+        swapped.input_ids[keep],
+        swapped.attention_mask[keep],
+        intent[keep],
+        tags[keep],
+        [e for e, k in zip(swapped.examples, keep, strict=True) if k],
+    )
 
 
 def train_teachers(
@@ -334,8 +351,20 @@ def train(
         timings["teacher"] = time.perf_counter() - t0
     student_set = train_set
     if swapped is not None and teacher_logits is not None:
-        student_set = concat_sets([train_set, teacher_labelled(swapped, teacher_logits, len(train_set))])
+        refused = intents.index(NOT_RECOGNIZED)
+        labelled = teacher_labelled(swapped, teacher_logits, len(train_set))
         report["data"]["word_swapped"] = len(swapped)
+        report["data"]["word_swapped_refused"] = int(
+            ((labelled.intent_ids == refused) & (swapped.intent_ids != refused)).sum()
+        )
+        if not config.word_swap_keep_refused:
+            labelled = teacher_labelled(swapped, teacher_logits, len(train_set), refused)
+        student_set = concat_sets([train_set, labelled])
+        report["data"]["word_swapped_kept"] = len(labelled)
+        progress(
+            f"teacher-labelled copies: {len(labelled)} kept; the teacher refused "
+            f"{report['data']['word_swapped_refused']} copies of in-scope sentences"
+        )
 
     t0 = time.perf_counter()
     student, twin = build_student(

@@ -86,6 +86,8 @@ class TrainConfig:
     word_swap_copies: float = 0.0
     word_swap_rate: float = 0.3
     word_swap_neighbours: int = 10
+    # keep copies of in-scope sentences that the teacher labels NotRecognized
+    word_swap_keep_refused: bool = True
     # data
     max_train_examples: int | None = None
     limit_per_intent: int | None = 450

@@ -102,3 +102,19 @@ def test_the_teacher_labels_a_copy_only_where_its_source_was_labelled():
         [IGNORE_LABEL, 2, 2, IGNORE_LABEL],
         [IGNORE_LABEL, 2, IGNORE_LABEL, IGNORE_LABEL],
     ]
+
+
+def test_copies_of_commands_the_teacher_refuses_can_be_left_out():
+    """Source intents 0 (a command) and 2 (NotRecognized); the teacher refuses both copies."""
+    swapped = EncodedSet(
+        np.ones((2, 3), np.int32),
+        np.ones((2, 3), np.int32),
+        np.array([0, 2], np.int32),
+        np.full((2, 3), IGNORE_LABEL, np.int32),
+        ["command", "out of scope"],
+    )
+    logits = {"intent_logits": np.array([[0, 0, 5.0]] * 2, np.float32), "slot_logits": np.zeros((2, 3, 3))}
+    assert teacher_labelled(swapped, logits, offset=0).examples == ["command", "out of scope"]
+    kept = teacher_labelled(swapped, logits, offset=0, not_recognized=2)
+    assert kept.examples == ["out of scope"] and kept.intent_ids.tolist() == [2]
+    assert kept.input_ids.shape == (1, 3) and kept.tag_ids.shape == (1, 3)
