@@ -358,7 +358,14 @@ def train(
             ((labelled.intent_ids == refused) & (swapped.intent_ids != refused)).sum()
         )
         if not config.word_swap_keep_refused:
+            keep = np.concatenate(
+                [
+                    np.ones(len(train_set), dtype=bool),
+                    ~((labelled.intent_ids == refused) & (swapped.intent_ids != refused)),
+                ]
+            )
             labelled = teacher_labelled(swapped, teacher_logits, len(train_set), refused)
+            teacher_logits = {k: v[keep] for k, v in teacher_logits.items()}
         student_set = concat_sets([train_set, labelled])
         report["data"]["word_swapped_kept"] = len(labelled)
         progress(
