@@ -57,10 +57,9 @@ def concat_sets(sets: Sequence[EncodedSet]) -> EncodedSet:
     )
 
 
-def subset(data: EncodedSet, limit: int, seed: int) -> EncodedSet:
-    if len(data) <= limit:
-        return data
-    rows = sorted(random.Random(seed).sample(range(len(data)), limit))
+def select_rows(data: EncodedSet, rows: Sequence[int] | np.ndarray) -> EncodedSet:
+    """The given rows of a set, in that order."""
+    rows = np.asarray(rows, dtype=np.int64)
     return EncodedSet(
         data.input_ids[rows],
         data.attention_mask[rows],
@@ -68,6 +67,12 @@ def subset(data: EncodedSet, limit: int, seed: int) -> EncodedSet:
         data.tag_ids[rows],
         [data.examples[i] for i in rows],
     )
+
+
+def subset(data: EncodedSet, limit: int, seed: int) -> EncodedSet:
+    if len(data) <= limit:
+        return data
+    return select_rows(data, sorted(random.Random(seed).sample(range(len(data)), limit)))
 
 
 def _vocabulary(config: TrainConfig, train_texts: Sequence[str], progress: Progress):
@@ -168,34 +173,31 @@ def word_swapped_set(
     progress(
         f"word-swapped copies for the teacher to label: {len(rows)} ({len(neighbours)} pieces have neighbours)"
     )
-    return EncodedSet(
-        ids, mask, train_set.intent_ids[rows], train_set.tag_ids[rows], [train_set.examples[i] for i in rows]
-    )
+    sources = select_rows(train_set, rows)
+    return EncodedSet(ids, mask, sources.intent_ids, sources.tag_ids, sources.examples)
 
 
-def teacher_labelled(
-    swapped: EncodedSet,
-    teacher_logits: dict[str, np.ndarray],
-    offset: int,
-    not_recognized: int | None = None,
-) -> EncodedSet:
-    """The swapped rows with the teacher's arg-max intent and tags (at the source rows' tagged positions).
-
-    With ``not_recognized`` (that intent's id), a copy of an in-scope sentence the teacher refuses is left out.
-    """
+def teacher_labelled(swapped: EncodedSet, teacher_logits: dict[str, np.ndarray], offset: int) -> EncodedSet:
+    """The swapped rows (``teacher_logits`` rows from ``offset`` on) with the teacher's arg-max intent and
+    tags, at the source rows' tagged positions."""
     intent = teacher_logits["intent_logits"][offset:].argmax(-1).astype(np.int32)
     tags = teacher_logits["slot_logits"][offset:].argmax(-1).astype(np.int32)
     tags = np.where(swapped.tag_ids == IGNORE_LABEL, IGNORE_LABEL, tags).astype(np.int32)
-    keep = np.ones(len(intent), dtype=bool)
-    if not_recognized is not None:
-        keep = ~((intent == not_recognized) & (swapped.intent_ids != not_recognized))
-    return EncodedSet(
-        swapped.input_ids[keep],
-        swapped.attention_mask[keep],
-        intent[keep],
-        tags[keep],
-        [e for e, k in zip(swapped.examples, keep, strict=True) if k],
-    )
+    return EncodedSet(swapped.input_ids, swapped.attention_mask, intent, tags, swapped.examples)
+
+
+def refused_copies(swapped: EncodedSet, labelled: EncodedSet, not_recognized: int) -> np.ndarray:
+    """Per copy: its source was a command and the teacher refuses the copy."""
+    return (labelled.intent_ids == not_recognized) & (swapped.intent_ids != not_recognized)
+
+
+def drop_copies(
+    labelled: EncodedSet, teacher_logits: dict[str, np.ndarray], offset: int, drop: np.ndarray
+) -> tuple[EncodedSet, dict[str, np.ndarray]]:
+    """The labelled copies without the dropped ones, and the teacher's logits (training rows first, then
+    the copies at ``offset``) without their rows, so both still line up."""
+    keep = np.concatenate([np.ones(offset, dtype=bool), ~drop])
+    return select_rows(labelled, np.flatnonzero(~drop)), {k: v[keep] for k, v in teacher_logits.items()}
 
 
 def train_teachers(
@@ -351,26 +353,19 @@ def train(
         timings["teacher"] = time.perf_counter() - t0
     student_set = train_set
     if swapped is not None and teacher_logits is not None:
-        refused = intents.index(NOT_RECOGNIZED)
         labelled = teacher_labelled(swapped, teacher_logits, len(train_set))
-        report["data"]["word_swapped"] = len(swapped)
-        report["data"]["word_swapped_refused"] = int(
-            ((labelled.intent_ids == refused) & (swapped.intent_ids != refused)).sum()
-        )
+        refused = refused_copies(swapped, labelled, intents.index(NOT_RECOGNIZED))
         if not config.word_swap_keep_refused:
-            keep = np.concatenate(
-                [
-                    np.ones(len(train_set), dtype=bool),
-                    ~((labelled.intent_ids == refused) & (swapped.intent_ids != refused)),
-                ]
-            )
-            labelled = teacher_labelled(swapped, teacher_logits, len(train_set), refused)
-            teacher_logits = {k: v[keep] for k, v in teacher_logits.items()}
+            labelled, teacher_logits = drop_copies(labelled, teacher_logits, len(train_set), refused)
         student_set = concat_sets([train_set, labelled])
-        report["data"]["word_swapped_kept"] = len(labelled)
+        report["data"].update(
+            word_swapped=len(swapped),
+            word_swapped_refused=int(refused.sum()),
+            word_swapped_kept=len(labelled),
+        )
         progress(
-            f"teacher-labelled copies: {len(labelled)} kept; the teacher refused "
-            f"{report['data']['word_swapped_refused']} copies of in-scope sentences"
+            f"teacher-labelled copies: {len(labelled)} kept; the teacher refused {int(refused.sum())} "
+            "copies of in-scope sentences"
         )
 
     t0 = time.perf_counter()

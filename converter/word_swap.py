@@ -8,7 +8,7 @@ word-piece and its replacement is one too, so the word positions — and the slo
 
 Example:
     >>> neighbours = piece_neighbours(word_table, pieces, k=10)
-    >>> ids, mask, keep = swapped_copies(train.input_ids, train.attention_mask, pieces, neighbours,
+    >>> ids, mask, rows = swapped_copies(train.input_ids, train.attention_mask, pieces, neighbours,
     ...                                  random.Random(1126), copies=1.0, swap=0.3)
 """
 
@@ -33,8 +33,7 @@ def piece_neighbours(word_table: np.ndarray, pieces: Sequence[str], k: int = 10)
     out: dict[int, np.ndarray] = {}
     for start in range(0, len(ids), 1024):
         sims = vectors[start : start + 1024] @ vectors.T
-        for row, i in enumerate(range(start, min(start + 1024, len(ids)))):
-            sims[row, i] = -np.inf  # not itself
+        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf  # not itself
         top = np.argpartition(-sims, k, axis=1)[:, :k]
         for row, cols in enumerate(top):
             order = cols[np.argsort(-sims[row, cols])]

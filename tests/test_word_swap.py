@@ -7,7 +7,7 @@ import random
 import numpy as np
 
 from converter.distillation import IGNORE_LABEL
-from converter.train_pipeline import teacher_labelled
+from converter.train_pipeline import drop_copies, refused_copies, teacher_labelled
 from converter.training import EncodedSet
 from converter.word_swap import piece_neighbours, swapped_copies
 
@@ -104,8 +104,9 @@ def test_the_teacher_labels_a_copy_only_where_its_source_was_labelled():
     ]
 
 
-def test_copies_of_commands_the_teacher_refuses_can_be_left_out():
-    """Source intents 0 (a command) and 2 (NotRecognized); the teacher refuses both copies."""
+def test_copies_of_commands_the_teacher_refuses_can_be_left_out_with_their_logits():
+    """One training row, then two copies: sources 0 (a command) and 2 (NotRecognized); the teacher refuses
+    both copies. Only the command's copy is refused, and dropping it keeps copies and logits in line."""
     swapped = EncodedSet(
         np.ones((2, 3), np.int32),
         np.ones((2, 3), np.int32),
@@ -113,8 +114,15 @@ def test_copies_of_commands_the_teacher_refuses_can_be_left_out():
         np.full((2, 3), IGNORE_LABEL, np.int32),
         ["command", "out of scope"],
     )
-    logits = {"intent_logits": np.array([[0, 0, 5.0]] * 2, np.float32), "slot_logits": np.zeros((2, 3, 3))}
-    assert teacher_labelled(swapped, logits, offset=0).examples == ["command", "out of scope"]
-    kept = teacher_labelled(swapped, logits, offset=0, not_recognized=2)
+    logits = {
+        "intent_logits": np.array([[9.0, 0, 0], [0, 0, 5.0], [0, 0, 6.0]], np.float32),
+        "slot_logits": np.arange(27, dtype=np.float32).reshape(3, 3, 3),
+    }
+    labelled = teacher_labelled(swapped, logits, offset=1)
+    refused = refused_copies(swapped, labelled, not_recognized=2)
+    assert refused.tolist() == [True, False]
+    kept, kept_logits = drop_copies(labelled, logits, 1, refused)
     assert kept.examples == ["out of scope"] and kept.intent_ids.tolist() == [2]
-    assert kept.input_ids.shape == (1, 3) and kept.tag_ids.shape == (1, 3)
+    assert kept.input_ids.shape == kept.tag_ids.shape == (1, 3)
+    np.testing.assert_array_equal(kept_logits["intent_logits"], logits["intent_logits"][[0, 2]])
+    np.testing.assert_array_equal(kept_logits["slot_logits"], logits["slot_logits"][[0, 2]])
