@@ -458,9 +458,15 @@ def viterbi_bio(
 
 
 def word_spans(encoding: Any) -> list[tuple[int, int, int]]:
-    """Per word: (index of its first token, start char, end char) from an Encoding's word_ids/offsets."""
+    """Per written word: (index of its first token, start char, end char) from an Encoding's word_ids/offsets.
+
+    The tokenizer splits at punctuation; a hyphen with a word touching it on both sides ("walk-in",
+    "hi-fi", "twenty-one") joins them into one written word, tagged on its first piece like a word split
+    into pieces, so "in" of "walk-in closet" is never read as the preposition.
+    """
     words: list[list[int]] = []
     last_word = None
+    tokens = list(getattr(encoding, "tokens", ()) or ())
     for i, (wid, (start, end)) in enumerate(zip(encoding.word_ids, encoding.offsets, strict=False)):
         if wid is None:
             last_word = None
@@ -470,7 +476,27 @@ def word_spans(encoding: Any) -> list[tuple[int, int, int]]:
             last_word = wid
         else:
             words[-1][2] = max(words[-1][2], end)
-    return [(a, b, c) for a, b, c in words]
+    return [(a, b, c) for a, b, c in _join_hyphenated(words, tokens)]
+
+
+def _join_hyphenated(words: list[list[int]], tokens: Sequence[str]) -> list[list[int]]:
+    """Merge word, "-", word runs whose characters touch (no space around the hyphen)."""
+    out: list[list[int]] = []
+    i = 0
+    while i < len(words):
+        word = list(words[i])
+        while (
+            i + 2 < len(words)
+            and words[i + 1][0] < len(tokens)
+            and tokens[words[i + 1][0]] == "-"
+            and words[i + 1][1] == word[2]
+            and words[i + 2][1] == words[i + 1][2]
+        ):
+            word[2] = words[i + 2][2]
+            i += 2
+        out.append(word)
+        i += 1
+    return out
 
 
 def _as_probabilities(x: np.ndarray) -> np.ndarray:

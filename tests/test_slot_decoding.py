@@ -9,7 +9,7 @@ from converter.data.datasets import load_handwritten
 from converter.data.example import Example, SlotSpan
 from converter.data.labelling import IGNORE, encode_example, encode_examples
 from device_agent.schema import NOT_RECOGNIZED, Schema
-from device_agent.slot_decoding import decode_slots, infer_slots, slot_values_dict
+from device_agent.slot_decoding import decode_slots, infer_slots, slot_values_dict, word_spans
 from device_agent.wordpiece import WordPieceTokenizer
 
 MINILM_VOCAB = (
@@ -277,6 +277,44 @@ def test_labels_decode_back_to_gold_on_the_handwritten_set(schema, bert_tok):
             mismatches.append((ex.text, ex.values, got))
     # Known: "space heater" reads as climate to the rules; nothing else may disagree.
     assert len(mismatches) <= 1, mismatches
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("dim the walk-in closet", ["dim", "the", "walk-in", "closet"]),
+        ("set it to twenty-one - now", ["set", "it", "to", "twenty-one", "-", "now"]),
+        ("the mother-in-law suite", ["the", "mother-in-law", "suite"]),
+        ("lights -on", ["lights", "-", "on"]),
+    ],
+)
+def test_written_words_join_at_a_hyphen_only(bert_tok, text, words):
+    enc = bert_tok.encode(text, max_length=32)
+    assert [text[start:end] for _first, start, end in word_spans(enc)] == words
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("turn on the built-in oven light", "name", "built-in oven light"),
+        ("dim the lights in the open-plan lounge", "area", "open-plan lounge"),
+    ],
+)
+def test_hyphenated_words_label_and_decode_as_one_span(schema, bert_tok, text, slot, value):
+    """The hyphenated "built-in" is three tokenizer words but one written word: labelled on its first piece only (the "in"
+    is never a preposition to the tagger), and it decodes back whole."""
+    start = text.index(value)
+    intent = "LightDim" if slot == "area" else "HassTurnOn"
+    ex = Example(text, intent, (SlotSpan(slot, value, start, start + len(value)),))
+    enc = bert_tok.encode(text, max_length=32)
+    _, _, _, tags = encode_example(ex, bert_tok, schema, 32)
+    labelled = [(enc.tokens[i], schema.slot_tags[t]) for i, t in enumerate(tags) if t != IGNORE]
+    first, *rest = value.split()
+    assert (first.split("-")[0], f"B-{slot}") in labelled
+    assert [tag for _piece, tag in labelled].count(f"I-{slot}") == len(rest)
+    assert len(labelled) == len(text.split())  # one label per written word
+    probs = one_hot(schema, [schema.slot_tags[t] if t != IGNORE else "O" for t in tags], 32)
+    assert slot_values_dict(decode_slots(text, enc, probs, schema, intent))[slot] == value
 
 
 @pytest.mark.parametrize(
