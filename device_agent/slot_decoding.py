@@ -457,12 +457,14 @@ def viterbi_bio(
     return path[::-1]
 
 
-def word_spans(encoding: Any) -> list[tuple[int, int, int]]:
+def word_spans(encoding: Any, join_hyphenated: bool = True) -> list[tuple[int, int, int]]:
     """Per written word: (index of its first token, start char, end char) from an Encoding's word_ids/offsets.
 
-    The tokenizer splits at punctuation; a hyphen with a word touching it on both sides ("walk-in",
-    "hi-fi", "twenty-one") joins them into one written word, tagged on its first piece like a word split
-    into pieces, so "in" of "walk-in closet" is never read as the preposition.
+    The tokenizer splits at punctuation; with ``join_hyphenated`` a hyphen with a word touching it on both
+    sides ("walk-in", "hi-fi", "twenty-one") joins them into one written word, read on its first piece like
+    a word split into pieces, so "in" of "walk-in closet" is never read as the preposition. Training labels
+    every tokenizer word (``join_hyphenated=False``): the first piece of a hyphenated word carries the
+    word's tag either way.
     """
     words: list[list[int]] = []
     last_word = None
@@ -476,7 +478,9 @@ def word_spans(encoding: Any) -> list[tuple[int, int, int]]:
             last_word = wid
         else:
             words[-1][2] = max(words[-1][2], end)
-    return [(a, b, c) for a, b, c in _join_hyphenated(words, tokens)]
+    if join_hyphenated:
+        words = _join_hyphenated(words, tokens)
+    return [(a, b, c) for a, b, c in words]
 
 
 def _join_hyphenated(words: list[list[int]], tokens: Sequence[str]) -> list[list[int]]:

@@ -301,19 +301,28 @@ def test_written_words_join_at_a_hyphen_only(bert_tok, text, words):
     ],
 )
 def test_hyphenated_words_label_and_decode_as_one_span(schema, bert_tok, text, slot, value):
-    """The hyphenated "built-in" is three tokenizer words but one written word: labelled on its first piece only (the "in"
-    is never a preposition to the tagger), and it decodes back whole."""
+    """The hyphenated "built-in" is three tokenizer words: training labels each (its first piece B-/I- as a
+    word would be), the decoder reads it as one written word, and the labels decode back to the whole value."""
     start = text.index(value)
     intent = "LightDim" if slot == "area" else "HassTurnOn"
     ex = Example(text, intent, (SlotSpan(slot, value, start, start + len(value)),))
     enc = bert_tok.encode(text, max_length=32)
     _, _, _, tags = encode_example(ex, bert_tok, schema, 32)
     labelled = [(enc.tokens[i], schema.slot_tags[t]) for i, t in enumerate(tags) if t != IGNORE]
-    first, *rest = value.split()
-    assert (first.split("-")[0], f"B-{slot}") in labelled
-    assert [tag for _piece, tag in labelled].count(f"I-{slot}") == len(rest)
-    assert len(labelled) == len(text.split())  # one label per written word
+    pieces = value.replace("-", " - ").split()
+    assert labelled.count((pieces[0], f"B-{slot}")) == 1
+    assert [tag for _piece, tag in labelled].count(f"I-{slot}") == len(pieces) - 1
     probs = one_hot(schema, [schema.slot_tags[t] if t != IGNORE else "O" for t in tags], 32)
+    assert slot_values_dict(decode_slots(text, enc, probs, schema, intent))[slot] == value
+    # the model's tag on the first piece decides: "in" read as O does not cut "built-in" short
+    word_tags = ["O"] * len(text.split())
+    first = text[:start].count(" ")
+    word_tags[first : first + len(value.split())] = [f"B-{slot}"] + [f"I-{slot}"] * (len(value.split()) - 1)
+    pieces_tags = []
+    for word, tag in zip(text.split(), word_tags, strict=True):
+        parts = word.replace("-", " - ").split()
+        pieces_tags += [tag] + ["O"] * (len(parts) - 1)  # the pieces after the first: untagged
+    probs = _word_tags_to_probs(schema, enc, pieces_tags, length=32)
     assert slot_values_dict(decode_slots(text, enc, probs, schema, intent))[slot] == value
 
 

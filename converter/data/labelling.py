@@ -38,7 +38,9 @@ def word_tags(example: Example, encoding: Any, schema: Schema) -> np.ndarray:
     tag_index = {t: i for i, t in enumerate(schema.slot_tags)}
     spans = sorted(example.slots, key=lambda s: s.start)
     started: set[int] = set()
-    for token_index, start, end in word_spans(encoding):
+    # every tokenizer word is labelled, the parts of "walk-in" too (the decoder reads its first piece only);
+    # labelling it as one word was tried and not adopted (docs/TRAINING.md, "Tried after v1.4.1, second round")
+    for token_index, start, end in word_spans(encoding, join_hyphenated=False):
         tag = "O"
         for k, span in enumerate(spans):
             if start < span.end and end > span.start and f"B-{span.type}" in tag_index:
