@@ -34,6 +34,12 @@ WRAPPER = (
 )
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A job started in the background (``cmd &`` in a script) inherits SIGINT ignored, and Python then never
+    raises KeyboardInterrupt: give `listen` the disposition it has in a terminal, where Ctrl-C stops it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_cli(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env = {k: v for k, v in env.items() if not k.startswith("SQUEEZEHOME_")}
@@ -193,6 +199,7 @@ def test_agent_process_send_listen_and_graceful_sigterm(bundle_dir: Path, broker
         )
 
     agent = start_agent()
+    listen: subprocess.Popen | None = None
     try:
         assert watcher.wait_for(lambda m: "online" in watcher.on(status), 30), "agent did not come online"
         listen = subprocess.Popen(
@@ -201,6 +208,7 @@ def test_agent_process_send_listen_and_graceful_sigterm(bundle_dir: Path, broker
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
         time.sleep(1.0)  # let listen subscribe
         sent = run_cli("send", "turn on the kitchen light", "--broker", broker.url, "--site-id", site)
@@ -246,8 +254,9 @@ def test_agent_process_send_listen_and_graceful_sigterm(bundle_dir: Path, broker
         site_intents = [r["payload"] for r in records if r["topic"] == hermes.site_intent_topic(site)]
         assert all("latency_ms" in p and "event_type" in p for p in site_intents)
     finally:
-        if agent.poll() is None:
-            agent.kill()
+        for process in (agent, listen):
+            if process is not None and process.poll() is None:
+                process.kill()
         watcher.close()
 
 
