@@ -468,7 +468,6 @@ def word_spans(encoding: Any, join_hyphenated: bool = True) -> list[tuple[int, i
     """
     words: list[list[int]] = []
     last_word = None
-    tokens = list(getattr(encoding, "tokens", ()) or ())
     for i, (wid, (start, end)) in enumerate(zip(encoding.word_ids, encoding.offsets, strict=False)):
         if wid is None:
             last_word = None
@@ -479,7 +478,7 @@ def word_spans(encoding: Any, join_hyphenated: bool = True) -> list[tuple[int, i
         else:
             words[-1][2] = max(words[-1][2], end)
     if join_hyphenated:
-        words = _join_hyphenated(words, tokens)
+        words = _join_hyphenated(words, getattr(encoding, "tokens", None) or ())
     return [(a, b, c) for a, b, c in words]
 
 
