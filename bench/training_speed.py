@@ -1,8 +1,12 @@
-"""Training speed by length buckets, side by side in one run → ``bench/results/training_speed.json``.
+"""Training speed by length buckets and pointwise form, side by side in one run →
+``bench/results/training_speed.json``.
 
-    python bench/training_speed.py [--examples 4000] [--buckets 16,32 --buckets 8,12,16,24 ...] [--rounds 1]
+    python bench/training_speed.py [--examples 4000] [--setting 16,32:conv --setting 16,32:matmul ...] [--rounds 1]
 
-Each setting trains the default configuration (MiniLM teacher, then the distilled SqueezeBERT student) for
+A setting is the length buckets and the form teacher and student train their 1x1 convolutions in
+(``conv``: Conv1D and the dense twin, v1.4.1 and before; ``matmul``: matmuls per group, the default since;
+``TrainConfig.matmul_pointwise``, ``converter/training_twin.py``).
+Default: 16,32:conv, 16,32:matmul and 8,12,16,24:matmul. Each setting trains the default configuration (MiniLM teacher, then the distilled SqueezeBERT student) for
 two teacher and two student epochs on the same seeded sample of the real training data, rounds interleaved
 (A B A B …) so a machine that slows down mid-run slows every setting alike. Reported per setting: word-piece
 positions per epoch of the sample (padding included; the training report's count); the second epoch's
@@ -25,14 +29,30 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results" / "training_speed.json"
 
 
-def run(examples: int, settings: list[tuple[int, ...]], rounds: int, seed: int) -> dict[str, Any]:
+FORMS = ("conv", "matmul")
+DEFAULT_SETTINGS = ("16,32:conv", "16,32:matmul", "8,12,16,24:matmul")
+
+
+def parse_setting(text: str) -> tuple[tuple[int, ...], str]:
+    """``"16,32:matmul"`` → ``((16, 32), "matmul")``; the form defaults to matmul."""
+    buckets, _, form = text.partition(":")
+    form = form or "matmul"
+    if form not in FORMS:
+        raise ValueError(f"form {form!r} is not one of {', '.join(FORMS)}")
+    lengths = tuple(int(x) for x in buckets.split(","))
+    if not lengths or min(lengths) < 1:
+        raise ValueError("bucket lengths must be positive")
+    return lengths, form
+
+
+def run(examples: int, settings: list[tuple[tuple[int, ...], str]], rounds: int, seed: int) -> dict[str, Any]:
     from converter.train_pipeline import train
     from converter.training import TrainConfig
 
     rows: dict[str, dict[str, Any]] = {}
     for r in range(rounds):
-        for buckets in settings:
-            key = ",".join(map(str, buckets))
+        for buckets, form in settings:
+            key = ",".join(map(str, buckets)) + ":" + form
             config = TrainConfig(
                 seed=seed,
                 max_train_examples=examples,
@@ -40,13 +60,14 @@ def run(examples: int, settings: list[tuple[int, ...]], rounds: int, seed: int) 
                 epochs=2,
                 max_dev_examples=200,
                 bucket_lengths=buckets,
+                matmul_pointwise=form == "matmul",
             )
-            print(f"round {r + 1}/{rounds}: buckets {key}", flush=True)
+            print(f"round {r + 1}/{rounds}: {key}", flush=True)
             with tempfile.TemporaryDirectory() as tmp:
                 started = time.perf_counter()
                 report = train(config, Path(tmp) / "model", progress=lambda line: print("  " + line))
                 wall = time.perf_counter() - started
-            row = rows.setdefault(key, {"bucket_lengths": list(buckets), "runs": []})
+            row = rows.setdefault(key, {"bucket_lengths": list(buckets), "pointwise": form, "runs": []})
             row["runs"].append(
                 {
                     "teacher_epoch_s": round(report["teacher"]["history"]["per_epoch"][-1]["seconds"], 1),
@@ -63,15 +84,19 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--examples", type=int, default=4000, help="training sentences (seeded sample)")
-    parser.add_argument("--buckets", action="append", default=None, help="comma-separated lengths; repeat")
+    parser.add_argument(
+        "--setting", action="append", default=None, help="BUCKETS:FORM, e.g. 8,12,16,24:matmul; repeat"
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1126)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     try:
-        settings = [tuple(int(x) for x in b.split(",")) for b in (args.buckets or ["16,32", "8,12,16,24"])]
-    except ValueError:
-        parser.error("--buckets takes comma-separated word-piece counts, e.g. 8,12,16,24")
+        settings = [parse_setting(s) for s in (args.setting or DEFAULT_SETTINGS)]
+    except ValueError as error:
+        parser.error(
+            f"--setting takes comma-separated word-piece counts and a form, e.g. 8,12,16,24:matmul ({error})"
+        )
 
     rows = run(args.examples, settings, args.rounds, args.seed)
     first = None
@@ -96,7 +121,7 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for key, row in rows.items():
         print(
-            f"buckets {key:>14}: positions/epoch {row['positions_per_epoch']:>8,}"
+            f"{key:>18}: positions/epoch {row['positions_per_epoch']:>8,}"
             f"  teacher epoch {row['teacher_epoch_s']:5.1f} s (×{row['teacher_epoch_ratio_to_first']:.2f})"
             f"  student epoch {row['student_epoch_s']:5.1f} s (×{row['student_epoch_ratio_to_first']:.2f})"
             f"  run {row['total_s']:5.1f} s"

@@ -97,18 +97,18 @@ def _vocabulary(config: TrainConfig, train_texts: Sequence[str], progress: Progr
 def build_student(
     config: TrainConfig, vocabulary_size: int, n_intents: int, n_tags: int, minilm=None, trim=None
 ):
-    """The grouped student joint model (for saving) and its dense twin joint model (for training)."""
-    from converter.dense_twin import dense_twin
+    """The grouped student joint model (for saving) and its training twin's joint model (for training)."""
     from converter.joint_model import build_joint_model
     from converter.squeezebert import SqueezeBertBackbone
     from converter.teacher import apply_embedding_init, minilm_embedding_init
+    from converter.training_twin import training_twin
 
     backbone = SqueezeBertBackbone(**config.student_kwargs(vocabulary_size), name="squeezebert_student")
     if minilm is not None:
         width = config.embedding_dim or config.hidden
         apply_embedding_init(backbone, minilm_embedding_init(minilm, width, config.max_length, trim))
     student = build_joint_model(backbone, n_intents, n_tags, dropout=config.dropout)
-    twin_backbone = dense_twin(backbone)
+    twin_backbone = training_twin(backbone, config.matmul_pointwise)
     twin = build_joint_model(twin_backbone, n_intents, n_tags, dropout=config.dropout)
     for name in ("intent_head", "slot_head"):
         twin.get_layer(name).set_weights(student.get_layer(name).get_weights())
@@ -119,7 +119,7 @@ def build_student(
 
 def finish_student(student, twin) -> None:
     """Copy the trained twin back into the grouped student."""
-    from converter.dense_twin import copy_into_grouped
+    from converter.training_twin import copy_into_grouped
 
     copy_into_grouped(twin.backbone, student.backbone)
     for name in ("intent_head", "slot_head"):
@@ -227,7 +227,9 @@ def train_teachers(
         run_config = dataclasses.replace(config, seed=config.seed + TEACHER_SEED_STEP * k) if k else config
         if k:
             keras.utils.set_random_seed(run_config.seed)
-        backbone = build_teacher_backbone(trim, config.teacher_layers, None, source=minilm)
+        backbone = build_teacher_backbone(
+            trim, config.teacher_layers, None, source=minilm, matmul_pointwise=config.matmul_pointwise
+        )
         teacher = build_joint_model(backbone, n_intents, n_tags, dropout=config.dropout)
         if config.freeze_word_embeddings:
             backbone.get_layer("embeddings_word").trainable = False

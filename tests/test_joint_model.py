@@ -1,4 +1,4 @@
-"""Joint model I/O contract, serialization, masking; dense-twin equivalence; MiniLM teacher and embedding init."""
+"""Joint model I/O contract, serialization, masking; training-twin equivalence; MiniLM teacher and embedding init."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from converter.dense_twin import copy_into_grouped, dense_twin
 from converter.joint_model import JointIntentSlotModel, build_joint_model
 from converter.model_dir import load_keras_model, load_model_dir, save_model_dir
 from converter.squeezebert import SqueezeBertBackbone
+from converter.squeezebert.backbone import MatmulPointwiseConv1D
+from converter.training_twin import copy_into_grouped, dense_twin, training_twin
 from device_agent.errors import UserError
 
 L = 12
@@ -94,10 +95,19 @@ def test_model_dir_round_trip_and_errors(model, tmp_path):
         load_model_dir(tmp_path / "md", load_model=False)
 
 
-def test_dense_twin_computes_the_grouped_network_and_trains_back_into_it():
+@pytest.mark.parametrize("matmul", [True, False], ids=["matmul-twin", "dense-twin"])
+def test_training_twin_computes_the_grouped_network_and_trains_back_into_it(matmul):
     keras.utils.set_random_seed(1)
     grouped = _backbone()
-    twin = dense_twin(grouped)
+    twin = training_twin(grouped, matmul_pointwise=matmul)
+    pointwise = [layer for layer in twin.layers if isinstance(layer, keras.layers.Conv1D)]
+    if matmul:  # trained as matmuls per group (the fast form), converted as grouped convolutions
+        assert all(isinstance(layer, MatmulPointwiseConv1D) for layer in pointwise)
+        assert twin.get_layer("encoder_layer_0_intermediate_conv").groups == 4
+    else:
+        assert all(layer.groups == 1 for layer in pointwise)
+        assert not any(isinstance(layer, MatmulPointwiseConv1D) for layer in pointwise)
+    assert not any(isinstance(layer, MatmulPointwiseConv1D) for layer in grouped.layers)
     x = _inputs()
     np.testing.assert_allclose(
         np.asarray(grouped(x)["sequence_output"]), np.asarray(twin(x)["sequence_output"]), atol=1e-5

@@ -300,6 +300,42 @@ def test_per_head_attention_is_the_same_function_and_exports_fully_connected(tmp
     assert dtypes <= {"int8", "int32"}, dtypes
 
 
+def test_matmul_pointwise_form_computes_and_trains_as_the_convolutions(tmp_path, backbone):
+    """The training form (1x1 convolutions as matmuls, one per group: what teacher and student train
+    with) gives the grouped convolutions' outputs and gradients on the same weights, and survives saving."""
+    import tensorflow as tf
+
+    from converter.squeezebert.backbone import MatmulPointwiseConv1D
+
+    matmul_form = SqueezeBertBackbone.from_config({**backbone.get_config(), "matmul_pointwise": True})
+    matmul_form.set_weights(backbone.get_weights())
+    pointwise = [layer for layer in matmul_form.layers if isinstance(layer, keras.layers.Conv1D)]
+    assert len(pointwise) == 6 * TINY["num_layers"]
+    assert all(isinstance(layer, MatmulPointwiseConv1D) for layer in pointwise)
+    assert {layer.groups for layer in pointwise} == {1, 2, 4}
+    assert not any(isinstance(layer, MatmulPointwiseConv1D) for layer in backbone.layers)
+
+    inputs = _inputs(seed=5)
+    outputs, grads = [], []
+    for model in (backbone, matmul_form):
+        with tf.GradientTape() as tape:
+            out = model(inputs)
+            loss = tf.reduce_sum(out["sequence_output"] ** 2) + tf.reduce_sum(out["pooled_output"])
+        outputs.append(_np(out))
+        grads.append([tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, model.trainable_weights)])
+    for key in ("sequence_output", "pooled_output"):
+        np.testing.assert_allclose(outputs[1][key], outputs[0][key], atol=1e-5)
+    for conv_grad, matmul_grad in zip(*grads, strict=True):
+        np.testing.assert_allclose(matmul_grad, conv_grad, atol=1e-4, rtol=1e-4)
+
+    matmul_form.save(tmp_path / "matmul.keras")
+    loaded = keras.saving.load_model(tmp_path / "matmul.keras")
+    assert isinstance(loaded.get_layer("encoder_layer_1_output_conv"), MatmulPointwiseConv1D)
+    np.testing.assert_array_equal(
+        _np(loaded(inputs))["sequence_output"], _np(matmul_form(inputs))["sequence_output"]
+    )
+
+
 def test_quick_gelu_int8_export_runs_on_tflite_micro(tmp_path, backbone):
     """With quick_gelu the int8 backbone needs no rewrites to run on TFLite Micro, and matches LiteRT."""
     from ai_edge_litert.interpreter import Interpreter

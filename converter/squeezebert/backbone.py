@@ -33,9 +33,38 @@ def zeros_like_ids(input_ids):
     return keras.ops.zeros_like(input_ids, dtype="int32")
 
 
-def _pointwise(filters: int, groups: int, name: str, dtype=None) -> keras.layers.Conv1D:
-    """A position-wise dense written as a grouped 1x1 convolution (becomes a grouped int8 CONV_2D)."""
-    return keras.layers.Conv1D(
+@keras.saving.register_keras_serializable(package="squeezehome")
+class MatmulPointwiseConv1D(keras.layers.Conv1D):
+    """A (grouped) 1x1 ``Conv1D`` computed as 2-D matmuls over all positions, one per group (a training form).
+
+    Same weights (kernel ``[1, C/groups, F]``), same function. On CPUs without AVX-512, TensorFlow's
+    backward pass of a 1x1 convolution is ~3x slower than a matmul's (256 -> 1024 channels, 512 positions:
+    24.6 vs 7.7 ms forward + backward) and its grouped convolution slower still; per-group matmuls do a
+    grouped layer's work without the dense block-diagonal twin's wasted products (groups 4: 9.0 -> 5.2 ms).
+    """
+
+    def call(self, inputs):
+        if tuple(self.kernel_size) != (1,) or self.data_format != "channels_last":
+            return super().call(inputs)
+        kernel = keras.ops.reshape(self.kernel, self.kernel.shape[-2:])  # [C/groups, F]
+        if self.groups == 1:
+            outputs = keras.ops.tensordot(inputs, kernel, axes=1)
+        else:  # input group g meets output group g, as in Keras' grouped convolution
+            xs = keras.ops.split(inputs, self.groups, axis=-1)
+            ks = keras.ops.split(kernel, self.groups, axis=-1)
+            outputs = keras.ops.concatenate(
+                [keras.ops.tensordot(x, k, axes=1) for x, k in zip(xs, ks, strict=True)], axis=-1
+            )
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return outputs if self.activation is None else self.activation(outputs)
+
+
+def _pointwise(filters: int, groups: int, name: str, dtype=None, matmul: bool = False) -> keras.layers.Conv1D:
+    """A position-wise dense written as a grouped 1x1 convolution (becomes a grouped int8 CONV_2D);
+    ``matmul`` computes it as matmuls (:class:`MatmulPointwiseConv1D`, the training form)."""
+    layer = MatmulPointwiseConv1D if matmul else keras.layers.Conv1D
+    return layer(
         filters,
         kernel_size=1,
         groups=groups,
@@ -85,6 +114,8 @@ class SqueezeBertBackbone(keras.Model):
         per_head_attention: attention as per-head 2-D matmuls (`SqueezeBertSelfAttention(per_head_matmul=True)`):
             an export form for batch 1 and a fixed `sequence_length` whose int8 TFLite graph has
             FULLY_CONNECTED instead of the slow int8 BATCH_MATMUL. Same weights, same function.
+        matmul_pointwise: the 1x1 convolutions as 2-D matmuls, one per group (`MatmulPointwiseConv1D`): the
+            training form (backward ~3x faster on CPUs without AVX-512). Same weights, same function.
 
     Example:
     >>> import numpy as np
@@ -118,6 +149,7 @@ class SqueezeBertBackbone(keras.Model):
         embedding_dim: int | None = None,
         sequence_length: int | None = None,
         per_head_attention: bool = False,
+        matmul_pointwise: bool = False,
         dtype=None,
         **kwargs,
     ):
@@ -154,7 +186,9 @@ class SqueezeBertBackbone(keras.Model):
         )
         self.embeddings_dropout = keras.layers.Dropout(dropout, name="embeddings_dropout", dtype=dtype)
         self.embeddings_projection = (
-            _pointwise(hidden_dim, 1, "embeddings_projection", dtype) if embed_dim != hidden_dim else None
+            _pointwise(hidden_dim, 1, "embeddings_projection", dtype, matmul_pointwise)
+            if embed_dim != hidden_dim
+            else None
         )
         self.attention_mask_layer = AdditiveAttentionMask(
             attention_mask_value, name="additive_attention_mask", dtype=dtype
@@ -164,14 +198,14 @@ class SqueezeBertBackbone(keras.Model):
             p = f"encoder_layer_{i}_"
             self.encoder_layers.append(
                 {
-                    "query": _pointwise(hidden_dim, q_groups, p + "attention_query", dtype),
-                    "key": _pointwise(hidden_dim, k_groups, p + "attention_key", dtype),
-                    "value": _pointwise(hidden_dim, v_groups, p + "attention_value", dtype),
+                    "query": _pointwise(hidden_dim, q_groups, p + "attention_query", dtype, matmul_pointwise),
+                    "key": _pointwise(hidden_dim, k_groups, p + "attention_key", dtype, matmul_pointwise),
+                    "value": _pointwise(hidden_dim, v_groups, p + "attention_value", dtype, matmul_pointwise),
                     "attention": SqueezeBertSelfAttention(
                         num_heads, attention_dropout, per_head_attention, name=p + "attention", dtype=dtype
                     ),
                     "post_attention_conv": _pointwise(
-                        hidden_dim, post_attention_groups, p + "post_attention_conv", dtype
+                        hidden_dim, post_attention_groups, p + "post_attention_conv", dtype, matmul_pointwise
                     ),
                     "post_attention_dropout": keras.layers.Dropout(
                         dropout, name=p + "post_attention_dropout", dtype=dtype
@@ -181,12 +215,18 @@ class SqueezeBertBackbone(keras.Model):
                         layer_norm_epsilon, name=p + "post_attention_layernorm", dtype=dtype
                     ),
                     "intermediate_conv": _pointwise(
-                        intermediate_dim, intermediate_groups, p + "intermediate_conv", dtype
+                        intermediate_dim,
+                        intermediate_groups,
+                        p + "intermediate_conv",
+                        dtype,
+                        matmul_pointwise,
                     ),
                     "intermediate_activation": SqueezeBertActivation(
                         activation, name=p + "intermediate_activation", dtype=dtype
                     ),
-                    "output_conv": _pointwise(hidden_dim, output_groups, p + "output_conv", dtype),
+                    "output_conv": _pointwise(
+                        hidden_dim, output_groups, p + "output_conv", dtype, matmul_pointwise
+                    ),
                     "output_dropout": keras.layers.Dropout(dropout, name=p + "output_dropout", dtype=dtype),
                     "output_add": keras.layers.Add(name=p + "output_residual", dtype=dtype),
                     "output_layernorm": SqueezeBertLayerNorm(
@@ -258,6 +298,7 @@ class SqueezeBertBackbone(keras.Model):
         self.embedding_dim = embedding_dim
         self.sequence_length = sequence_length
         self.per_head_attention = per_head_attention
+        self.matmul_pointwise = matmul_pointwise
 
     def __call__(self, inputs, *args, **kwargs):
         """Call with a dict; a missing `token_type_ids` means all zeros (a single segment)."""
@@ -290,6 +331,7 @@ class SqueezeBertBackbone(keras.Model):
             "embedding_dim": self.embedding_dim,
             "sequence_length": self.sequence_length,
             "per_head_attention": self.per_head_attention,
+            "matmul_pointwise": self.matmul_pointwise,
         }
 
     @classmethod

@@ -1,15 +1,21 @@
-"""Train a grouped SqueezeBERT fast on CPU: as a dense "twin" whose grouped convolutions are block-diagonal.
+"""Train a grouped SqueezeBERT fast on CPU: as a "twin" of the same function in a faster form.
 
-TensorFlow's CPU kernels for grouped convolutions are slow to train (measured on this machine: a 4-layer,
-256-wide student with groups 4/4/4/1/4/4 trained at 16 examples/s; the same network with groups = 1 at
-177 examples/s). The twin has every group = 1; each formerly grouped kernel starts block-diagonal and a
-constraint re-zeroes the off-diagonal blocks after every optimizer step, so the twin computes exactly
-the grouped network at every step (the on-diagonal gradients are the grouped network's gradients).
-After training, :func:`copy_into_grouped` slices the diagonal blocks back into the grouped model, which
-is what gets saved and converted.
+TensorFlow's CPU kernels for grouped convolutions are slow to train (measured: a 4-layer, 256-wide student
+with groups 4/4/4/1/4/4 trained at 16 examples/s; the same network with groups = 1 at 177 examples/s), and
+on CPUs without AVX-512 even an ungrouped 1x1 convolution's backward pass is ~3x slower than a matmul's.
+Two twins, both computing exactly the grouped network at every step:
+
+- the **matmul twin** (the default, ``matmul_pointwise=True``): the same configuration and weights, every
+  1x1 convolution computed as one 2-D matmul per group (``MatmulPointwiseConv1D``); no wasted products;
+- the **dense twin** (``matmul_pointwise=False``, how v1.4.1 and before trained): every group = 1; each
+  formerly grouped kernel starts block-diagonal and a constraint re-zeroes the off-diagonal blocks after
+  every optimizer step (the on-diagonal gradients are the grouped network's gradients).
+
+After training, :func:`copy_into_grouped` copies (or, from the dense twin, slices the diagonal blocks)
+back into the grouped model, which is what gets saved and converted.
 
 Example:
-    >>> twin = dense_twin(student_backbone)        # same config, groups = 1, block-diagonal constraints
+    >>> twin = training_twin(student_backbone)      # same function, trains fast
     >>> ... train a joint model over twin ...
     >>> copy_into_grouped(twin, student_backbone)
 """
@@ -49,6 +55,17 @@ def _grouped_convs(backbone: keras.Model) -> dict[str, int]:
         for layer in backbone.layers
         if isinstance(layer, keras.layers.Conv1D) and getattr(layer, "groups", 1) > 1
     }
+
+
+def training_twin(backbone: SqueezeBertBackbone, matmul_pointwise: bool = True) -> SqueezeBertBackbone:
+    """The form ``backbone`` trains in: the matmul twin, or the dense twin (``matmul_pointwise=False``)."""
+    if not matmul_pointwise:
+        return dense_twin(backbone)
+    config = backbone.get_config()
+    config.update(name=f"{backbone.name}_matmul_twin", matmul_pointwise=True)
+    twin = SqueezeBertBackbone.from_config(config)
+    twin.set_weights(backbone.get_weights())
+    return twin
 
 
 def dense_twin(backbone: SqueezeBertBackbone) -> SqueezeBertBackbone:
@@ -104,7 +121,7 @@ def copy_into_grouped(twin: SqueezeBertBackbone, backbone: SqueezeBertBackbone) 
         if not layer.weights:
             continue
         values = twin.get_layer(layer.name).get_weights()
-        if layer.name in grouped:
+        if layer.name in grouped and values[0].shape != tuple(layer.kernel.shape):  # from the dense twin
             groups = grouped[layer.name]
             dense = values[0]
             off = dense * (1.0 - block_mask(dense.shape[1], dense.shape[2], groups))
