@@ -5,7 +5,9 @@
 data → MiniLM teacher fine-tuning → distilled SqueezeBERT student → int8 conversion with proof
 (``squeezehome convert``) → bundle (``firmware.bundle_builder``) with self-test sentences → the int8
 bundle evaluated on the dev sets through the board's recognizer. Measured numbers go to
-``bench/results/default_model.json``.
+``bench/results/default_model.json``. The shipped v1.4.1 was trained with 1x1 convolutions
+(``--conv-pointwise`` rebuilds it); by default teacher and student now train them as matmuls, the same
+function in a faster form, which gives a sibling model (docs/TRAINING.md, "Training speed without AVX-512").
 """
 
 from __future__ import annotations
@@ -161,6 +163,12 @@ def build_default_bundle(
 )
 @click.option("--no-teacher", is_flag=True, help="Skip distillation (quicker, usually less accurate).")
 @click.option("--epochs", type=int, default=None)
+@click.option(
+    "--conv-pointwise",
+    is_flag=True,
+    help="Train with 1x1 convolutions and the dense twin, as v1.4.1 was trained (2-3x slower without "
+    "AVX-512); rebuilds the shipped model byte for byte on a CPU like the one that trained it.",
+)
 @click.option("--version", "version", default=MODEL_VERSION, show_default=True, help="Bundle version.")
 @click.option(
     "--from-model",
@@ -175,15 +183,16 @@ def main(
     results: Path,
     no_teacher: bool,
     epochs: int | None,
+    conv_pointwise: bool,
     version: str,
     trained: Path | None,
 ) -> None:
-    """Reproduce the shipped default bundle."""
+    """Train and package the default bundle (``--conv-pointwise``: reproduce the shipped one)."""
     from converter.training import configure_runtime
 
-    if trained is not None and (no_teacher or epochs):
+    if trained is not None and (no_teacher or epochs or conv_pointwise):
         raise click.ClickException(
-            "--from-model packages a trained model; --no-teacher/--epochs would be ignored"
+            "--from-model packages a trained model; --no-teacher/--epochs/--conv-pointwise would be ignored"
         )
     if trained is not None and not (trained / "training_report.json").is_file():
         raise click.ClickException(
@@ -194,6 +203,8 @@ def main(
         overrides["teacher"] = False
     if epochs:
         overrides["epochs"] = epochs
+    if conv_pointwise:
+        overrides["matmul_pointwise"] = False
     config = default_config(**overrides)
     configure_runtime(config.seed)
     work.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,19 @@ def test_train_writes_a_complete_model_directory(trained):
     assert loaded.model.backbone.q_groups == 4  # the saved student is the grouped network, not the twin
 
 
+def test_conv_pointwise_trains_the_v141_form_into_the_same_grouped_student(trained, tmp_path):
+    """--conv-pointwise (1x1 convolutions and the dense block-diagonal twin, as v1.4.1 trained) still trains
+    and saves the grouped network; the report says which form trained."""
+    out = tmp_path / "conv"
+    main([*TINY, "--conv-pointwise", "--out", str(out)])
+    conv, fast = load_model_dir(out), load_model_dir(trained)
+    assert conv.report["config"]["matmul_pointwise"] is False
+    assert fast.report["config"]["matmul_pointwise"] is True
+    assert conv.model.backbone.q_groups == 4
+    for layer in (conv.model.backbone, fast.model.backbone):  # saved and converted as convolutions
+        assert layer.get_config()["matmul_pointwise"] is False
+
+
 @pytest.mark.slow
 def test_training_is_reproducible(trained, tmp_path):
     again = tmp_path / "again"
@@ -182,7 +195,7 @@ def test_default_model_from_a_model_directory_refuses_training_options(tmp_path,
     from converter.default_model import run
 
     (tmp_path / "training_report.json").write_text("{}")
-    for option in (["--epochs", "3"], ["--no-teacher"]):
+    for option in (["--epochs", "3"], ["--no-teacher"], ["--conv-pointwise"]):
         with pytest.raises(SystemExit) as exc:
             run(["--from-model", str(tmp_path), "--work", str(tmp_path / "w"), *option])
         assert exc.value.code != 0

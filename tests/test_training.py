@@ -174,15 +174,19 @@ def test_length_buckets_put_every_row_in_the_shortest_bucket_that_holds_it():
     assert [rows.tolist() for _, rows in buckets] == [[0, 1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]
 
 
-def test_ema_ends_training_on_the_moving_average_and_keeps_groups_block_diagonal():
-    """--ema: the trained weights are the moving average of the per-step weights, and the dense twin still
-    copies into the grouped student (the average must not leak into off-diagonal blocks)."""
+@pytest.mark.parametrize("matmul", [True, False], ids=["matmul-twin", "dense-twin"])
+def test_ema_ends_training_on_the_moving_average_and_keeps_groups_block_diagonal(matmul):
+    """--ema: the trained weights are the moving average of the per-step weights, and either training twin
+    still copies into the grouped student (in the dense one the average must not leak into off-diagonal
+    blocks)."""
     import keras
 
     from converter.train_pipeline import build_student, finish_student
     from converter.training import EncodedSet, TrainConfig, fit_joint_model
 
-    config = TrainConfig.tiny_config(ema=True, ema_momentum=0.9, batch_size=8, seed=3)
+    config = TrainConfig.tiny_config(
+        ema=True, ema_momentum=0.9, batch_size=8, seed=3, matmul_pointwise=matmul
+    )
     n, length, vocab = 48, 16, 40
     rng = np.random.default_rng(3)
     mask = (np.arange(length)[None, :] < rng.integers(4, length, size=(n, 1))).astype("int32")
