@@ -5,13 +5,13 @@
 
 A setting is the length buckets and the form teacher and student train their 1x1 convolutions in
 (``conv``: Conv1D and the dense twin, v1.4.1 and before; ``matmul``: matmuls per group, the default since;
-``TrainConfig.matmul_pointwise``, ``converter/training_twin.py``).
-Default: 16,32:conv, 16,32:matmul and 8,12,16,24:matmul. Each setting trains the default configuration (MiniLM teacher, then the distilled SqueezeBERT student) for
-two teacher and two student epochs on the same seeded sample of the real training data, rounds interleaved
-(A B A B …) so a machine that slows down mid-run slows every setting alike. Reported per setting: word-piece
-positions per epoch of the sample (padding included; the training report's count); the second epoch's
-seconds of teacher and student (the first also traces the step once per batch shape: more buckets, more
-tracing), their ratio to the first setting; and the whole run's seconds.
+``TrainConfig.matmul_pointwise``, ``converter/training_twin.py``). Default: 16,32:conv, 16,32:matmul
+and 8,12,16,24:matmul. Each setting trains the default configuration (MiniLM teacher, then the distilled
+SqueezeBERT student) for two teacher and two student epochs on the same seeded sample of the real training
+data, rounds interleaved (A B A B …) so a machine that slows down mid-run slows every setting alike.
+Reported per setting: word-piece positions per epoch of the sample (padding included; the training
+report's count); the second epoch's seconds of teacher and student (the first also traces the step once per
+batch shape: more buckets, more tracing), their ratio to the first setting; and the whole run's seconds.
 Accuracy is not measured here: a full run per setting is (docs/TRAINING.md, "Training speed").
 """
 
