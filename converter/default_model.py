@@ -187,7 +187,7 @@ def main(
     version: str,
     trained: Path | None,
 ) -> None:
-    """Train and package the default bundle (``--conv-pointwise``: reproduce the shipped one)."""
+    """Train and package the default bundle (--conv-pointwise: reproduce the shipped one)."""
     from converter.training import configure_runtime
 
     if trained is not None and (no_teacher or epochs or conv_pointwise):
