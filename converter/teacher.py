@@ -46,7 +46,7 @@ def build_teacher_backbone(
     sequence_length: int | None = None,
     source: SqueezeBertBackbone | None = None,
     dropout: float = 0.1,
-    matmul_pointwise: bool = True,
+    matmul_pointwise: bool = False,
 ) -> SqueezeBertBackbone:
     """MiniLM restricted to ``trim``'s pieces and ``num_layers`` evenly spaced layers.
 
@@ -56,7 +56,8 @@ def build_teacher_backbone(
         sequence_length: fixed input length, or None.
         source: an already loaded :func:`load_minilm` (loaded here when None).
         dropout: hidden and attention dropout while fine-tuning.
-        matmul_pointwise: run the 1x1 convolutions as matmuls (trains faster; same function).
+        matmul_pointwise: the 1x1 convolutions as matmuls, the training form (same function; the
+            training pipeline sets it from ``TrainConfig.matmul_pointwise``).
     """
     source = source if source is not None else load_minilm()
     config = source.get_config()

@@ -233,7 +233,7 @@ def train_teachers(
         teacher = build_joint_model(backbone, n_intents, n_tags, dropout=config.dropout)
         if config.freeze_word_embeddings:
             backbone.get_layer("embeddings_word").trainable = False
-        parameters = int(teacher.count_params())
+        parameters, as_matmuls = int(teacher.count_params()), backbone.matmul_pointwise
         which = f" {k + 1}/{config.teachers}" if config.teachers > 1 else ""
         progress(f"teacher{which}: MiniLM, {config.teacher_layers} layers, {parameters:,} parameters")
         history = fit_joint_model(
@@ -253,7 +253,12 @@ def train_teachers(
         if dev_all is not None:
             dev_runs.append(predict_logits(teacher, dev_all.input_ids, dev_all.attention_mask))
         del teacher, backbone
-    report: dict[str, Any] = {"history": histories[0], "parameters": parameters, "count": config.teachers}
+    report: dict[str, Any] = {
+        "history": histories[0],
+        "parameters": parameters,
+        "count": config.teachers,
+        "trained_as_matmuls": as_matmuls,
+    }
     if len(histories) > 1:
         report["more"] = [{"history": h} for h in histories[1:]]
     if dev_runs:
@@ -393,7 +398,11 @@ def train(
         ),
     )
     finish_student(student, twin)
-    report["student"] = {"history": summarize_history(history), "parameters": int(student.count_params())}
+    report["student"] = {
+        "history": summarize_history(history),
+        "parameters": int(student.count_params()),
+        "trained_as_matmuls": twin.backbone.matmul_pointwise,
+    }
     if config.align_unseen_embeddings and minilm is not None:
         aligned = align_student_embeddings(student, minilm, config, trim, student_set)
         report["student"]["aligned_rows"] = aligned

@@ -59,6 +59,9 @@ def test_conv_pointwise_trains_the_v141_form_into_the_same_grouped_student(train
     conv, fast = load_model_dir(out), load_model_dir(trained)
     assert conv.report["config"]["matmul_pointwise"] is False
     assert fast.report["config"]["matmul_pointwise"] is True
+    for part in ("teacher", "student"):  # the networks that trained, not only the setting
+        assert conv.report[part]["trained_as_matmuls"] is False
+        assert fast.report[part]["trained_as_matmuls"] is True
     assert conv.model.backbone.q_groups == 4
     for layer in (conv.model.backbone, fast.model.backbone):  # saved and converted as convolutions
         assert layer.get_config()["matmul_pointwise"] is False

@@ -47,14 +47,12 @@ class MatmulPointwiseConv1D(keras.layers.Conv1D):
         if tuple(self.kernel_size) != (1,) or self.data_format != "channels_last":
             return super().call(inputs)
         kernel = keras.ops.reshape(self.kernel, self.kernel.shape[-2:])  # [C/groups, F]
-        if self.groups == 1:
-            outputs = keras.ops.tensordot(inputs, kernel, axes=1)
-        else:  # input group g meets output group g, as in Keras' grouped convolution
-            xs = keras.ops.split(inputs, self.groups, axis=-1)
-            ks = keras.ops.split(kernel, self.groups, axis=-1)
-            outputs = keras.ops.concatenate(
-                [keras.ops.tensordot(x, k, axes=1) for x, k in zip(xs, ks, strict=True)], axis=-1
-            )
+        # input group g meets output group g, as in Keras' grouped convolution
+        xs = keras.ops.split(inputs, self.groups, axis=-1)
+        ks = keras.ops.split(kernel, self.groups, axis=-1)
+        outputs = keras.ops.concatenate(
+            [keras.ops.tensordot(x, k, axes=1) for x, k in zip(xs, ks, strict=True)], axis=-1
+        )
         if self.use_bias:
             outputs = outputs + self.bias
         return outputs if self.activation is None else self.activation(outputs)
