@@ -50,7 +50,19 @@ def recognizer_for_model_dir(model_dir: Path) -> Any:
 @click.option("--bundle", type=click.Path(path_type=Path), help="A bundle directory (int8, no TensorFlow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Interpreter threads (--bundle).")
-def evaluate(data: Path, model_dir: Path | None, bundle: Path | None, as_json: bool, threads: int) -> None:
+@click.option(
+    "--known-names",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The household's names (TOML/JSON) slot decoding favours, as on a board configured with them.",
+)
+def evaluate(
+    data: Path,
+    model_dir: Path | None,
+    bundle: Path | None,
+    as_json: bool,
+    threads: int,
+    known_names: Path | None,
+) -> None:
     """Evaluate a model (--model DIR) or a bundle (--bundle B) on DATA (JSONL).
 
     DATA rows are canonical examples, {"text", "intent", "slots": {name: value}}, or the ../shared/data
@@ -71,6 +83,11 @@ def evaluate(data: Path, model_dir: Path | None, bundle: Path | None, as_json: b
     else:
         recognizer = recognizer_for_model_dir(model_dir)
         source = f"model {model_dir} (float Keras)"
+    if known_names is not None:
+        from device_agent.known_names import KnownNames
+
+        recognizer.known_names = KnownNames.load(known_names)
+        source += f", names from {known_names}"
     examples, skipped = load_eval_examples(data, recognizer.schema)
     if not examples:
         raise UserError(f"{data} holds no examples the schema can score ({skipped} rows skipped)")

@@ -50,11 +50,18 @@ class Publication(NamedTuple):
 
 
 def load_recognizer(
-    bundle_dir: str | Path, trusted_key: str | None = None, num_threads: int = 1
+    bundle_dir: str | Path,
+    trusted_key: str | None = None,
+    num_threads: int = 1,
+    known_names: str | Path | None = None,
 ) -> tuple[Bundle, Any]:
-    """Validate a bundle (checksums, format, signature when a key is trusted) and open its ``Recognizer``."""
-    bundle = load_bundle(bundle_dir, trusted_public_key=trusted_key)
+    """Validate a bundle (checksums, format, signature when a key is trusted) and open its ``Recognizer``;
+    ``known_names`` is a names file whose phrases slot decoding favours (:mod:`device_agent.known_names`)."""
+    from device_agent.known_names import KnownNames
     from device_agent.recognizer import Recognizer
+
+    names = KnownNames.load(known_names) if known_names else None
+    bundle = load_bundle(bundle_dir, trusted_public_key=trusted_key)
 
     try:
         recognizer = Recognizer.from_loaded_bundle(bundle, num_threads=num_threads)
@@ -62,6 +69,7 @@ def load_recognizer(
         raise
     except Exception as exc:  # a bundle that validates but whose model cannot be opened
         raise UserError(f"cannot open the model of bundle {bundle.path}: {exc}") from exc
+    recognizer.known_names = names
     return bundle, recognizer
 
 
@@ -76,7 +84,9 @@ class Agent:
     def __init__(self, config: AgentConfig, bundle: Bundle | None = None, recognizer: Any = None) -> None:
         self.config = config
         if recognizer is None:
-            bundle, recognizer = load_recognizer(config.bundle_path(), config.trusted_key, config.num_threads)
+            bundle, recognizer = load_recognizer(
+                config.bundle_path(), config.trusted_key, config.num_threads, config.known_names
+            )
         self.bundle = bundle
         self.recognizer = recognizer
         self._recognizer_lock = threading.Lock()
@@ -121,7 +131,9 @@ class Agent:
 
     def switch_bundle(self, bundle_dir: str | Path) -> None:
         """Load and swap in the recognizer of another bundle (OTA); raises ``UserError`` and keeps the old one."""
-        bundle, recognizer = load_recognizer(bundle_dir, self.config.trusted_key, self.config.num_threads)
+        bundle, recognizer = load_recognizer(
+            bundle_dir, self.config.trusted_key, self.config.num_threads, self.config.known_names
+        )
         with self._recognizer_lock:
             self.bundle, self.recognizer = bundle, recognizer
         log.info(

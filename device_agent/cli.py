@@ -45,6 +45,10 @@ _AGENT_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         ("--trusted-key",),
         {"type": click.Path(dir_okay=False), "help": "Ed25519 public key; refuse unsigned."},
     ),
+    (
+        ("--known-names",),
+        {"type": click.Path(dir_okay=False), "help": "The household's names (TOML/JSON) to favour."},
+    ),
     (("--max-text-length",), {"type": int, "help": "Longest accepted text (default 1000)."}),
     (("--num-threads",), {"type": int, "help": "Interpreter threads (default 1)."}),
     (("--ha-discovery-prefix",), {"help": "Home Assistant discovery prefix (default homeassistant)."}),
@@ -83,12 +87,18 @@ def _load_config(options: dict[str, Any]) -> AgentConfig:
     "--jsonl", is_flag=True, help='Read JSON lines {"text": …, "id": …} instead of plain text lines.'
 )
 @click.option("--intent-filter", help="Comma-separated intents to consider.")
+@click.option(
+    "--known-names",
+    type=click.Path(dir_okay=False),
+    help="The household's device names, areas and floors (TOML/JSON; docs/AGENT.md) to favour.",
+)
 @click.option("--num-threads", type=int, default=1, show_default=True)
 @click.argument("texts", nargs=-1)
 def recognize(
     bundle: str | None,
     trusted_key: str | None,
     jsonl: bool,
+    known_names: str | None,
     intent_filter: str | None,
     num_threads: int,
     texts: tuple[str, ...],
@@ -97,7 +107,7 @@ def recognize(
     from device_agent.agent import load_recognizer
     from device_agent.bundle import default_bundle_dir
 
-    _, recognizer = load_recognizer(bundle or default_bundle_dir(), trusted_key, num_threads)
+    _, recognizer = load_recognizer(bundle or default_bundle_dir(), trusted_key, num_threads, known_names)
     names = [n.strip() for n in intent_filter.split(",") if n.strip()] if intent_filter else None
     records = ({"text": t} for t in texts) if texts else _stdin_records(jsonl)
     for record in records:
@@ -176,6 +186,15 @@ def check(timeout: float, **options: Any) -> None:
         value = getattr(config, name)
         if value:
             report(name, Path(value).is_file(), value if Path(value).is_file() else f"{value} does not exist")
+    if config.known_names:
+        from device_agent.known_names import KnownNames
+
+        try:
+            known = KnownNames.load(config.known_names)
+            counts = ", ".join(f"{len(v)} {k}" for k, v in known.phrases.items()) or "no phrases"
+            report("known_names", True, f"{config.known_names}: {counts}")
+        except UserError as exc:
+            report("known_names", False, str(exc))
     bundle, recognizer = None, None
     try:
         from device_agent.agent import load_recognizer

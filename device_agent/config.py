@@ -93,6 +93,7 @@ class AgentConfig:
     site_ids: list[str] = field(default_factory=list)  # further site ids answered on hermes/nlu/query
     bundle: str | None = None  # default: the bundle shipped in the package
     trusted_key: str | None = None  # Ed25519 public key (PEM); when set, unsigned bundles are refused
+    known_names: str | None = None  # the household's names (TOML/JSON, device_agent/known_names.py)
     ha_discovery: bool = True
     ha_discovery_prefix: str = "homeassistant"
     max_text_length: int = 1000

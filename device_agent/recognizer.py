@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from device_agent.errors import UserError
+from device_agent.known_names import KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict
 from device_agent.wordpiece import Encoding, WordPieceTokenizer
@@ -104,6 +105,8 @@ class Recognizer:
         slot_outside_bias: added to the ``O`` tag's log-probability before the slot Viterbi pass
             (calibrated in training: negative tags more words as slots, positive fewer).
         model_name, model_version: what the bundle says.
+        known_names: the household's names (:mod:`device_agent.known_names`), favoured by slot decoding;
+            settable later (``recognizer.known_names = KnownNames.load(path)``).
     """
 
     def __init__(
@@ -118,6 +121,7 @@ class Recognizer:
         model_version: str = "",
         not_recognized_bias: float = 0.0,
         slot_outside_bias: float = 0.0,
+        known_names: KnownNames | None = None,
     ) -> None:
         self.run_batch = run_batch
         self.tokenizer = tokenizer
@@ -132,6 +136,7 @@ class Recognizer:
         self.slot_outside_bias = float(slot_outside_bias)
         self.model_name = model_name
         self.model_version = model_version
+        self.known_names = known_names
 
     # === Construction ===
     @classmethod
@@ -278,7 +283,15 @@ class Recognizer:
             return Recognition(text, None, confidence)
         intent = self.labels[best]
         bias = self.slot_outside_bias if slot_outside_bias is None else slot_outside_bias
-        slots = decode_slots(text, encoding, np.asarray(slot_logits), self.schema, intent, outside_bias=bias)
+        slots = decode_slots(
+            text,
+            encoding,
+            np.asarray(slot_logits),
+            self.schema,
+            intent,
+            outside_bias=bias,
+            known=self.known_names,
+        )
         required = self.schema.intent_requires_one_of(intent)
         if required and not any(s.slot in required for s in slots):
             return Recognition(text, None, confidence)  # "is tom cruise an only child": nothing to ask about

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from device_agent.known_names import DEFAULT_KNOWN_NAME_BONUS, KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.value_normalizers import normalize_value, parse_number
 
@@ -66,6 +67,8 @@ def decode_slots(
     *,
     min_confidence: float = 0.0,
     outside_bias: float = 0.0,
+    known: KnownNames | None = None,
+    known_bonus: float = DEFAULT_KNOWN_NAME_BONUS,
 ) -> list[SlotValue]:
     """Decode tag probabilities into slot values (tagged spans + inferred slots).
 
@@ -78,6 +81,9 @@ def decode_slots(
         min_confidence: spans whose confidence is below this are dropped.
         outside_bias: added to the log-probability of the ``O`` tag before the Viterbi pass (calibrated in
             training: negative tags more words, positive fewer); reported confidences are the model's own.
+        known: the household's names (:mod:`device_agent.known_names`): a listed phrase the intent can carry
+            gets ``known_bonus`` added to its tags' log-probabilities before the Viterbi pass (and its
+            reported confidence is the probability with the bonus).
 
     Returns:
         Slot values in text order, tagged spans first, then inferred slots.
@@ -91,7 +97,15 @@ def decode_slots(
     words = word_spans(encoding)
     rows = [probs[t] for t, _s, _e in words if t < len(probs)]
     words = words[: len(rows)]
-    path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed, outside_bias)
+    word_texts = [text[s:e].lower() for _t, s, e in words]
+    log_bias = None
+    if known:
+        found = known.matches(word_texts, allowed, generic=schema.generic_device_words)
+        log_bias = _known_name_bias(found, len(word_texts), tags, known_bonus)
+    path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed, outside_bias, log_bias)
+    if log_bias is not None:  # a listed phrase's confidence is the decoder's, bonus included
+        boosted = np.asarray(rows, dtype=np.float64) * np.exp(log_bias)
+        rows = list(boosted / boosted.sum(axis=1, keepdims=True))
     spans: list[list[Any]] = []  # slot, first word, last word, confidence
     for w, tag_id in enumerate(path):
         tag = tags[tag_id]
@@ -106,7 +120,6 @@ def decode_slots(
         else:
             spans.append([slot, w, w, slot_prob])
 
-    word_texts = [text[s:e].lower() for _t, s, e in words]
     spans = _merge_adjacent_text_spans(spans, word_texts)
     spans = _with_spelled_decimals(spans, word_texts, schema)
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
@@ -322,10 +335,18 @@ def _with_state_question(
         end -= 1  # "?" and "!"
     if end < 4 or words[0] not in ("is", "are") or words[1] not in ("the", "my", "our"):
         return spans
-    if words[end - 1] not in _STATE_WORDS or any(span[0] in ("name", "area", "floor") for span in spans):
+    if words[end - 1] not in _STATE_WORDS:
         return spans
     last = end - 2 if words[end - 2] != "still" else end - 3
     taken = _taken_words(spans)
+    if any(span[0] in ("name", "area", "floor") for span in spans):
+        # X was tagged (a listed name, say) and the state word was not: "is the sliding door open"
+        named = any(span[0] in ("name", "area", "floor") and span[2] == last for span in spans)
+        if named and state_allowed and end - 1 not in taken:
+            return sorted(
+                [*spans, ["state", end - 1, end - 1, slot_probs[end - 1]]], key=lambda span: span[1]
+            )
+        return spans
     middle = range(2, last + 1)
     if not 1 <= len(middle) <= 4 or any(w in taken or not words[w].isalpha() for w in middle):
         return spans
@@ -427,14 +448,33 @@ def _bio_transitions(tags: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     return trans, np.array([t.startswith("I-") for t in tags])
 
 
+def _known_name_bias(
+    found: Sequence[tuple[str, int, int]], n_words: int, tags: Sequence[str], bonus: float
+) -> np.ndarray | None:
+    """``[n_words, tags]`` log-probability bonuses for the household's phrases ``found`` (None: none)."""
+    if not found:
+        return None
+    index = {t: i for i, t in enumerate(tags)}
+    bias = np.zeros((n_words, len(tags)), dtype=np.float64)
+    for slot, first, last in found:
+        bias[first, index[f"B-{slot}"]] += bonus
+        bias[first + 1 : last + 1, index[f"I-{slot}"]] += bonus
+    return bias
+
+
 def viterbi_bio(
-    probs: np.ndarray, tags: Sequence[str], allowed: set[str], outside_bias: float = 0.0
+    probs: np.ndarray,
+    tags: Sequence[str],
+    allowed: set[str],
+    outside_bias: float = 0.0,
+    log_bias: np.ndarray | None = None,
 ) -> list[int]:
     """The most probable well-formed BIO tag sequence (per word), using only the ``allowed`` slots.
 
     ``I-x`` may only follow ``B-x`` or ``I-x``; tags of slots the intent cannot carry are excluded. A
     span's boundaries are thus decided jointly ("tv room" as one area rather than "room" alone).
-    ``outside_bias`` is added to every word's ``O`` log-probability (a prior shift: < 0 tags more).
+    ``outside_bias`` is added to every word's ``O`` log-probability (a prior shift: < 0 tags more);
+    ``log_bias`` (``[n, k]``, optional) is added to the log-probabilities as they are (the household's names).
     """
     n, k = probs.shape
     if n == 0:
@@ -442,6 +482,8 @@ def viterbi_bio(
     logp = np.log(np.clip(probs, 1e-9, 1.0))
     if outside_bias and "O" in tags:
         logp[:, list(tags).index("O")] += outside_bias
+    if log_bias is not None:
+        logp = logp + log_bias
     banned = np.array([t != "O" and t.split("-", 1)[1] not in allowed for t in tags])
     logp[:, banned] = -1e9
     trans, is_inside = _bio_transitions(tuple(tags))

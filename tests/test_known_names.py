@@ -1,0 +1,205 @@
+"""The household's names (`device_agent.known_names`): loading, matching, and what they change in the answers
+of the shipped default bundle — on the recognizer, the CLI, `evaluate`, the agent's config and `agent check`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_agent_cli import error_line, run_cli
+
+from converter.cli import main
+from device_agent.agent import Agent
+from device_agent.bundle import default_bundle_dir
+from device_agent.config import AgentConfig
+from device_agent.known_names import KnownNames, KnownNamesError, phrase_words
+from device_agent.recognizer import Recognizer
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "sample_data" / "examples" / "known_names.toml"
+GENERIC = {"lights", "fan", "speaker", "garage", "door"}
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer.from_bundle()
+
+
+def answer(recognizer: Recognizer, text: str, known: KnownNames | None) -> dict[str, str]:
+    recognizer.known_names = known
+    try:
+        r = recognizer.recognize(text)
+    finally:
+        recognizer.known_names = None
+    return {"intent": r.intent, **{s.slot: s.value for s in r.slots}}
+
+
+# === Matching ===
+
+
+def test_phrases_are_the_decoders_words_without_a_leading_article() -> None:
+    assert phrase_words("The Walk-in Closet") == ("walk-in", "closet")
+    assert phrase_words("Mum's study") == ("mum", "'", "s", "study")
+    assert phrase_words("my") == ("my",)
+
+
+def test_longest_phrase_wins_and_matches_do_not_overlap() -> None:
+    known = KnownNames.from_lists(
+        {"name_light": ["desk lamp", "lamp two"], "name": ["desk"], "area": ["study"]}
+    )
+    words = ["turn", "on", "the", "desk", "lamp", "two", "in", "the", "study"]
+    assert known.matches(words) == [("name", 3, 4), ("area", 8, 8)]
+    assert known.matches(words, allowed={"area"}) == [("area", 8, 8)]
+    tie = KnownNames.from_lists({"area": ["office"], "name": ["office"]})
+    assert tie.matches(["office"]) == [("name", 0, 0)]
+
+
+def test_generic_device_words_are_never_names() -> None:
+    known = KnownNames.from_lists({"area": ["garage", "kitchen"], "name": ["kitchen speaker", "lights"]})
+    # "garage" is a kind of device, "lights" too; "kitchen speaker" is area kitchen + a device word
+    assert known.matches(["open", "the", "garage"], generic=GENERIC) == []
+    assert known.matches(["mute", "the", "kitchen", "speaker"], generic=GENERIC) == [("area", 2, 2)]
+    assert known.matches(["mute", "the", "kitchen", "speaker"]) == [("name", 2, 3)]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "content", "message"),
+    [
+        (".toml", "name = 3", "'name' must be a list of phrases"),
+        (".toml", "name = [1]", "holds 1, not a phrase"),
+        (".toml", "name = [", "is not valid TOML"),
+        (".json", '{"room": ["den"]}', "unknown list 'room'"),
+        (".json", '["den"]', "expected lists named name, area and floor"),
+        (".yaml", "name: [den]", "use a .toml or .json file"),
+    ],
+)
+def test_bad_names_files_are_one_clear_error(tmp_path: Path, suffix: str, content: str, message: str) -> None:
+    path = tmp_path / f"names{suffix}"
+    path.write_text(content)
+    with pytest.raises(KnownNamesError, match=message):
+        KnownNames.load(path)
+    with pytest.raises(KnownNamesError, match="does not exist"):
+        KnownNames.load(tmp_path / "missing.toml")
+
+
+def test_toml_and_json_files_load_the_same(tmp_path: Path) -> None:
+    lists = {"name": ["Sonos One"], "area": ["den"], "floor": ["upstairs"]}
+    (tmp_path / "n.json").write_text(json.dumps(lists))
+    assert KnownNames.load(tmp_path / "n.json") == KnownNames.from_lists(lists)
+    example = KnownNames.load(EXAMPLE)
+    assert ("sonos", "one") in example.phrases["name"] and ("walk-in", "closet") in example.phrases["area"]
+
+
+# === What names change in the answers (the shipped int8 model) ===
+
+
+def test_a_listed_name_the_model_misses_is_found(recognizer) -> None:
+    known = KnownNames.load(EXAMPLE)
+    assert answer(recognizer, "mute the chromecast", None) == {"intent": "HassMediaPlayerMute"}
+    assert answer(recognizer, "mute the chromecast", known) == {
+        "intent": "HassMediaPlayerMute",
+        "name": "chromecast",
+    }
+    assert answer(recognizer, "pause the sonos one", None)["name"] == "sonos"
+    assert answer(recognizer, "pause the sonos one", known)["name"] == "sonos one"
+    assert answer(recognizer, "pause the music in the walk-in closet", known)["area"] == "walk-in closet"
+    recognizer.known_names = known
+    slot = recognizer.recognize("mute the chromecast").to_hermes()["slots"][0]
+    recognizer.known_names = None
+    assert slot["rawValue"] == "chromecast" and slot["confidence"] > 0.5  # the decoder's, not the model's
+
+
+def test_names_not_in_the_text_change_nothing(recognizer) -> None:
+    known = KnownNames.load(EXAMPLE)
+    for text in (
+        "turn off the lights in the kitchen",
+        "set the bedroom lamp to fifty percent",
+        "tell me a joke",
+    ):
+        recognizer.known_names = known
+        with_names = recognizer.recognize(text).to_hermes()
+        recognizer.known_names = None
+        assert with_names == recognizer.recognize(text).to_hermes(), text
+
+
+def test_a_name_is_never_forced_where_the_intent_cannot_carry_it(recognizer) -> None:
+    known = KnownNames.from_lists({"name": ["time", "weather"], "area": ["garage"]})
+    assert answer(recognizer, "what time is it", known) == {"intent": "HassGetCurrentTime"}
+    garage = answer(recognizer, "open the garage door", known)
+    assert garage.get("device_class") == "garage" and "area" not in garage
+
+
+def test_a_state_question_about_a_listed_name_keeps_its_state(recognizer) -> None:
+    known = KnownNames.from_lists({"name": ["sliding door"]})
+    assert answer(recognizer, "is the sliding door open", known) | {"domain": None, "device_class": None} == {
+        "intent": "HassGetState",
+        "name": "sliding door",
+        "state": "open",
+        "domain": None,
+        "device_class": None,
+    }
+
+
+# === CLI, evaluate, agent ===
+
+
+def test_recognize_cli_reads_a_names_file(tmp_path: Path) -> None:
+    result = run_cli("recognize", "--known-names", str(EXAMPLE), "mute the chromecast")
+    assert result.returncode == 0, result.stderr
+    slots = json.loads(result.stdout)["slots"]
+    assert [(s["slotName"], s["value"]["value"]) for s in slots] == [("name", "chromecast")]
+    bad = tmp_path / "names.toml"
+    bad.write_text("room = ['den']")
+    failed = run_cli("recognize", "--known-names", str(bad), "mute the chromecast")
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "unknown list 'room'" in error_line(failed.stderr)
+
+
+def test_evaluate_scores_with_the_households_names(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "dev.jsonl"
+    rows = [
+        {"text": "mute the chromecast", "intent": "HassMediaPlayerMute", "slots": {"name": "chromecast"}},
+        {"text": "pause the sonos one", "intent": "HassMediaPause", "slots": {"name": "sonos one"}},
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    main(["evaluate", "--bundle", str(default_bundle_dir()), str(data), "--json"])
+    without = json.loads(capsys.readouterr().out)
+    main(
+        [
+            "evaluate",
+            "--bundle",
+            str(default_bundle_dir()),
+            str(data),
+            "--json",
+            "--known-names",
+            str(EXAMPLE),
+        ]
+    )
+    with_names = json.loads(capsys.readouterr().out)
+    assert without["slot_f1"] == 0.0 and with_names["slot_f1"] == 1.0
+    assert "names from" in with_names["source"]
+
+
+def test_the_agent_config_names_a_file(tmp_path: Path) -> None:
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text(f'site_id = "den"\nknown_names = "{EXAMPLE}"\n')
+    agent = Agent(AgentConfig.load(config_file=config_file, env={}))
+    out = agent.handle(
+        "hermes/nlu/query", json.dumps({"input": "mute the chromecast", "siteId": "den"}).encode()
+    )
+    answer_ = json.loads(out[0].payload)
+    assert [s["rawValue"] for s in answer_["slots"]] == ["chromecast"]
+    good = run_cli(
+        "agent", "check", "--config", str(config_file), "--broker", "mqtt://127.0.0.1:1", "--timeout", "1"
+    )
+    assert "ok   known_names: " + str(EXAMPLE) + ": 6 name, 4 area, 2 floor" in good.stdout, good.stdout
+
+    config_file.write_text(f'known_names = "{tmp_path / "none.toml"}"\n')
+    with pytest.raises(KnownNamesError, match="does not exist"):
+        Agent(AgentConfig.load(config_file=config_file, env={}))
+    check = run_cli(
+        "agent", "check", "--config", str(config_file), "--broker", "mqtt://127.0.0.1:1", "--timeout", "1"
+    )
+    assert check.returncode == 2
+    assert f"FAIL known_names: names file {tmp_path / 'none.toml'} does not exist" in check.stdout
