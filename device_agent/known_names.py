@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -55,16 +56,42 @@ def phrase_words(text: str) -> tuple[str, ...]:
     return words
 
 
+# What the intents act on, as Home Assistant's do: a name listed under name_<domain> is favoured only where
+# its domain fits ("romantic" in name_scene is no name in "play something romantic"); HassTurnOn/Off,
+# HassGetState, custom intents and names listed plainly under ``name`` fit every intent.
+INTENT_DOMAINS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("HassLightSet", "LightBrighten", "LightDim"), frozenset({"light"})),
+    **dict.fromkeys(("HassClimateSetTemperature", "HassClimateGetTemperature"), frozenset({"climate", "sensor"})),
+    "HassFanSetSpeed": frozenset({"fan"}),
+    "HassSetPosition": frozenset({"cover", "valve"}),
+    **dict.fromkeys(
+        (
+            "HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassMediaPlayerMute",
+            "HassMediaPlayerUnmute", "HassSetVolume", "HassSetVolumeRelative", "HassMediaSearchAndPlay",
+        ),
+        frozenset({"media_player"}),
+    ),
+    **dict.fromkeys(("HassVacuumStart", "HassVacuumReturnToBase"), frozenset({"vacuum"})),
+    **dict.fromkeys(("HassStartTimer", "HassCancelTimer", "HassTimerStatus"), frozenset({"timer"})),
+    **dict.fromkeys(("HassShoppingListAddItem", "HassListAddItem"), frozenset({"list", "todo"})),
+    "HassGetWeather": frozenset({"weather"}),
+    "MakeCoffee": frozenset({"coffee", "switch"}),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class KnownNames:
-    """Phrases per slot (``name``, ``area``, ``floor``); longer phrases match first."""
+    """Phrases per slot (``name``, ``area``, ``floor``), and the domains of names listed by domain."""
 
     phrases: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    domains: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)  # absent: any intent
 
     @classmethod
     def from_lists(cls, lists: Mapping[str, Iterable[str]]) -> KnownNames:
         """From ``{"name"|"name_<domain>"|"area"|"floor": [phrase, …]}``; other keys are an error."""
         out: dict[str, set[tuple[str, ...]]] = {}
+        domains: dict[tuple[str, ...], set[str]] = {}
+        plain: set[tuple[str, ...]] = set()
         for key, values in lists.items():
             slot = "name" if key.startswith("name_") else key
             if slot not in KNOWN_SLOTS:
@@ -77,9 +104,17 @@ class KnownNames:
                 if not isinstance(value, str):
                     raise KnownNamesError(f"known names: {key!r} holds {value!r}, not a phrase")
                 words = phrase_words(value)
-                if words:
-                    out.setdefault(slot, set()).add(words)
-        return cls({slot: tuple(sorted(ps, key=lambda p: (-len(p), p))) for slot, ps in out.items()})
+                if not words:
+                    continue
+                out.setdefault(slot, set()).add(words)
+                if key.startswith("name_"):
+                    domains.setdefault(words, set()).add(key[len("name_") :])
+                elif key == "name":
+                    plain.add(words)
+        return cls(
+            {slot: tuple(sorted(ps, key=lambda p: (-len(p), p))) for slot, ps in out.items()},
+            {p: frozenset(d) for p, d in domains.items() if p not in plain},
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> KnownNames:
@@ -106,11 +141,28 @@ class KnownNames:
     def __len__(self) -> int:
         return sum(len(p) for p in self.phrases.values())
 
+    @functools.cached_property
+    def _by_first_word(self) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+        index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for slot in KNOWN_SLOTS:
+            for phrase in self.phrases.get(slot, ()):
+                index.setdefault(phrase[0], []).append((phrase, slot))
+        return index
+
+    @functools.cached_property
+    def _places(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(p for s in ("area", "floor") for p in self.phrases.get(s, ()))
+
     def matches(
-        self, words: Sequence[str], allowed: Iterable[str] | None = None, generic: Iterable[str] = ()
+        self,
+        words: Sequence[str],
+        allowed: Iterable[str] | None = None,
+        generic: Iterable[str] = (),
+        intent: str | None = None,
     ) -> list[tuple[str, int, int]]:
         """Non-overlapping ``(slot, first word, last word)`` matches in ``words`` (lower-case), longest first,
-        of the slots in ``allowed`` (default: all); ties go to name, area, then floor.
+        of the slots in ``allowed`` (default: all); ties go to name, area, then floor, then the earlier one.
+        With an ``intent``, a name listed by domain matches only where :data:`INTENT_DOMAINS` lets it.
 
         ``generic`` words (device kinds: "lights", "fan", "garage") are the schema's, not names: a phrase made
         of them alone is never matched, nor a name that is a listed area or floor followed by them ("office
@@ -118,28 +170,38 @@ class KnownNames:
         """
         allowed = set(KNOWN_SLOTS if allowed is None else allowed)
         generic = set(generic)
-        places = {p for s in ("area", "floor") for p in self.phrases.get(s, ())}
-
-        def usable(phrase: tuple[str, ...], slot: str) -> bool:
-            if all(w in generic for w in phrase):
-                return False
-            if slot == "name":
-                kind = len(phrase)
-                while kind and phrase[kind - 1] in generic:
-                    kind -= 1
-                return not (0 < kind < len(phrase) and phrase[:kind] in places)
-            return True
-
-        slots = [s for s in KNOWN_SLOTS if s in self.phrases and s in allowed]
-        table = sorted(
-            ((p, s) for s in slots for p in self.phrases[s] if usable(p, s)), key=lambda ps: -len(ps[0])
-        )
+        fits = INTENT_DOMAINS.get(intent or "")
+        words = tuple(words)
+        candidates = []
+        for i, word in enumerate(words):
+            for phrase, slot in self._by_first_word.get(word, ()):
+                n = len(phrase)
+                if (
+                    slot in allowed
+                    and words[i : i + n] == phrase
+                    and self._usable(phrase, slot, generic)
+                    and (
+                        slot != "name"
+                        or fits is None
+                        or phrase not in self.domains
+                        or fits & self.domains[phrase]
+                    )
+                ):
+                    candidates.append((-n, KNOWN_SLOTS.index(slot), i, slot))
         used = [False] * len(words)
         found = []
-        for phrase, slot in table:
-            n = len(phrase)
-            for i in range(len(words) - n + 1):
-                if tuple(words[i : i + n]) == phrase and not any(used[i : i + n]):
-                    used[i : i + n] = [True] * n
-                    found.append((slot, i, i + n - 1))
+        for minus_n, _rank, i, slot in sorted(candidates):
+            if not any(used[i : i - minus_n]):
+                used[i : i - minus_n] = [True] * -minus_n
+                found.append((slot, i, i - minus_n - 1))
         return sorted(found, key=lambda f: f[1])
+
+    def _usable(self, phrase: tuple[str, ...], slot: str, generic: set[str]) -> bool:
+        if all(w in generic for w in phrase):
+            return False
+        if slot != "name":
+            return True
+        kind = len(phrase)  # the words before trailing device words
+        while kind and phrase[kind - 1] in generic:
+            kind -= 1
+        return not (0 < kind < len(phrase) and phrase[:kind] in self._places)

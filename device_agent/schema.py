@@ -217,6 +217,16 @@ class Schema:
         return frozenset(w for ws in groups for w in ws)
 
     @functools.cached_property
+    def device_kind_words(self) -> frozenset[str]:
+        """Every word of the domain / device-class vocabulary, and "smart", "robot", "main", …: a phrase made
+        only of these ("the smart plug", "robot vacuum") is a kind of device, not a device's own name."""
+        words = {"smart", "robot", "main", "all", "the", "my", "device", "devices", "thing"}
+        for table in ("domain_words", "device_class_words"):
+            for phrases in self.inference.get(table, {}).values():
+                words.update(w for p in phrases for w in p.split())
+        return frozenset(words)
+
+    @functools.cached_property
     def _tag_ids(self) -> dict[str, int]:
         return {tag: i for i, tag in enumerate(self.slot_tags)}
 

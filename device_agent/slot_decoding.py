@@ -100,7 +100,8 @@ def decode_slots(
     word_texts = [text[s:e].lower() for _t, s, e in words]
     log_bias = None
     if known:
-        found = known.matches(word_texts, allowed, generic=schema.generic_device_words)
+        generic = schema.device_kind_words | schema.generic_device_words
+        found = known.matches(word_texts, allowed, generic=generic, intent=intent)
         log_bias = _known_name_bias(found, len(word_texts), tags, known_bonus)
     path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed, outside_bias, log_bias)
     if log_bias is not None:  # a listed phrase's confidence is the decoder's, bonus included

@@ -63,6 +63,18 @@ def test_generic_device_words_are_never_names() -> None:
     assert known.matches(["mute", "the", "kitchen", "speaker"]) == [("name", 2, 3)]
 
 
+def test_a_name_listed_by_domain_matches_where_its_domain_fits() -> None:
+    known = KnownNames.from_lists(
+        {"name_scene": ["romantic"], "name_media_player": ["den tv"], "name": ["echo"]}
+    )
+    assert known.matches(["play", "something", "romantic"], intent="HassMediaSearchAndPlay") == []
+    assert known.matches(["activate", "romantic"], intent="HassTurnOn") == [("name", 1, 1)]
+    assert known.matches(["mute", "den", "tv"], intent="HassMediaPlayerMute") == [("name", 1, 2)]
+    assert known.matches(["dim", "den", "tv"], intent="LightDim") == []
+    assert known.matches(["dim", "echo"], intent="LightDim") == [("name", 1, 1)]  # listed plainly: any intent
+    assert known.matches(["dim", "den", "tv"], intent="MyCustomIntent") == [("name", 1, 2)]
+
+
 @pytest.mark.parametrize(
     ("suffix", "content", "message"),
     [

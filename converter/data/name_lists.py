@@ -65,13 +65,7 @@ def load_lists(path: Path = NAMES_FILE) -> dict[str, list[str]]:
 
 def generic_words(schema: Schema) -> set[str]:
     """Every word of the schema's domain / device-class vocabulary (a phrase made only of these is no name)."""
-    words = set()
-    inference = schema.inference
-    for table in ("domain_words", "device_class_words"):
-        for phrases in inference.get(table, {}).values():
-            for p in phrases:
-                words.update(p.split())
-    return words | {"smart", "robot", "main", "all", "the", "my", "device", "devices", "thing"}
+    return set(schema.device_kind_words)
 
 
 def is_generic_device_phrase(phrase: str, schema: Schema) -> bool:
