@@ -11,6 +11,11 @@ thread, to ``device_agent.ota.OtaReceiver.handle(payload)``; when the receiver a
 ``Agent.switch_bundle(path)``, which validates the bundle, loads a new ``Recognizer``, swaps it in between two
 queries and republishes info and discovery. The receiver publishes its progress through ``Agent.publish``.
 
+The household's names (:mod:`device_agent.known_names`): the ``known_names`` file of the config, plus the
+JSON lists last published (retained) on ``squeezehome/<site>/known_names``; slot decoding favours both. The
+info message counts them; a payload that is not such lists gets a ``hermes/error/nlu`` answer and changes
+nothing.
+
 Example::
 
     agent = Agent(AgentConfig.load(overrides={"site_id": "kitchen"}))
@@ -34,6 +39,7 @@ from device_agent.bundle import Bundle, load_bundle
 from device_agent.config import AgentConfig
 from device_agent.discovery import birth_topic, discovery_message, info_payload
 from device_agent.errors import UserError
+from device_agent.known_names import KnownNames, KnownNamesError
 from device_agent.mqtt_client import MqttConnection
 
 log = logging.getLogger("squeezehome.agent")
@@ -90,6 +96,8 @@ class Agent:
         self.bundle = bundle
         self.recognizer = recognizer
         self._recognizer_lock = threading.Lock()
+        self._file_names: KnownNames = getattr(recognizer, "known_names", None) or KnownNames()
+        self._live_names = KnownNames()
         self.site_id = config.site_id
         self._answer_all_sites = "*" in config.site_ids
         self._site_ids = set(config.answered_site_ids)
@@ -102,7 +110,11 @@ class Agent:
         self.ota = None
         self._ota_queue: queue.Queue[Any] = queue.Queue()
         self._ota_thread: threading.Thread | None = None
-        subscriptions = [hermes.NLU_QUERY, hermes.command_topic(self.site_id)]
+        subscriptions = [
+            hermes.NLU_QUERY,
+            hermes.command_topic(self.site_id),
+            hermes.known_names_topic(self.site_id),
+        ]
         if config.ha_discovery:
             subscriptions.append(birth_topic(config.ha_discovery_prefix))
         if config.ota_enabled:
@@ -124,6 +136,17 @@ class Agent:
         return {"name": str(self.recognizer.model_name), "version": str(self.recognizer.model_version)}
 
     @property
+    def known_names(self) -> KnownNames:
+        """The names slot decoding favours now: the config's file and the site's MQTT lists."""
+        return self._file_names | self._live_names
+
+    def set_live_names(self, names: KnownNames) -> None:
+        """Replace the MQTT-given names (between two queries)."""
+        with self._recognizer_lock:
+            self._live_names = names
+            self.recognizer.known_names = self.known_names or None
+
+    @property
     def intents(self) -> list[str]:
         if self.bundle is not None:
             return self.bundle.manifest.intents
@@ -135,6 +158,8 @@ class Agent:
             bundle_dir, self.config.trusted_key, self.config.num_threads, self.config.known_names
         )
         with self._recognizer_lock:
+            self._file_names = recognizer.known_names or KnownNames()
+            recognizer.known_names = (self._file_names | self._live_names) or None
             self.bundle, self.recognizer = bundle, recognizer
         log.info(
             "switched to bundle %s",
@@ -149,10 +174,13 @@ class Agent:
     def announcements(self) -> list[Publication]:
         """Retained info and discovery messages (sent on every connect and on HA's birth message)."""
         model = self.model_info
+        counts = {slot: len(phrases) for slot, phrases in self.known_names.phrases.items()}
         publications = [
             Publication(
                 hermes.info_topic(self.site_id),
-                info_payload(self.site_id, self.config.answered_site_ids, model["name"], model["version"]),
+                info_payload(
+                    self.site_id, self.config.answered_site_ids, model["name"], model["version"], counts
+                ),
                 True,
             )
         ]
@@ -184,9 +212,25 @@ class Agent:
             except hermes.PayloadError as exc:
                 return self._error(exc, payload)
             return self.answer(query, received)
+        if topic == hermes.known_names_topic(self.site_id):
+            return self._known_names_message(payload)
         if self.config.ha_discovery and topic == birth_topic(self.config.ha_discovery_prefix):
             return self.announcements() if payload.strip() == b"online" else []
         return []
+
+    def _known_names_message(self, payload: bytes) -> list[Publication]:
+        """Take the site's names from MQTT; answer with the updated info message, or an error."""
+        try:
+            names = KnownNames.parse(payload, hermes.known_names_topic(self.site_id))
+        except KnownNamesError as exc:
+            context = payload[:200].decode("utf-8", "replace")
+            error = hermes.NluError(error=str(exc), context=context, siteId=self.site_id)
+            self.errors += 1
+            log.warning("bad known names: %s", exc)
+            return [Publication(error.topic(), error.payload())]
+        self.set_live_names(names)
+        log.info("known names from MQTT: %d phrases (%d in all)", len(names), len(self.known_names))
+        return self.announcements()[:1]
 
     def _error(self, exc: hermes.PayloadError, payload: bytes) -> list[Publication]:
         if exc.site_id is not None and not self.answers_site(exc.site_id):
@@ -256,7 +300,8 @@ class Agent:
             if message is None:
                 return
             try:
-                if message.retain:  # a retained "query" would be answered again on every restart
+                if message.retain and message.topic != hermes.known_names_topic(self.site_id):
+                    # a retained "query" would be answered again on every restart
                     log.warning("ignoring a retained message on %s", message.topic)
                 elif not self._seen_before(message):
                     publications = self.handle(message.topic, message.payload, message.timestamp)

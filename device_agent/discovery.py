@@ -131,12 +131,20 @@ def discovery_message(
     return discovery_topic(site_id, prefix), json.dumps(payload, separators=(",", ":")).encode()
 
 
-def info_payload(site_id: str, site_ids: list[str], model_name: str, model_version: str) -> bytes:
-    """The retained ``squeezehome/<site>/info`` message: agent version, answered site ids, model."""
+def info_payload(
+    site_id: str,
+    site_ids: list[str],
+    model_name: str,
+    model_version: str,
+    known_names: dict[str, int] | None = None,
+) -> bytes:
+    """The retained ``squeezehome/<site>/info`` message: agent version, answered site ids, model, and how
+    many of the household's names (per slot) slot decoding favours."""
     data = {
         "agent_version": __version__,
         "site_id": site_id,
         "site_ids": list(site_ids),
         "model": {"name": model_name, "version": model_version},
+        "known_names": dict(known_names or {}),
     }
     return json.dumps(data, separators=(",", ":")).encode()

@@ -77,6 +77,11 @@ def info_topic(site_id: str) -> str:
     return f"squeezehome/{site_id}/info"
 
 
+def known_names_topic(site_id: str) -> str:
+    """The household's names for one site (retained JSON ``{"name", "area", "floor"}``; empty: none)."""
+    return f"squeezehome/{site_id}/known_names"
+
+
 def ota_topic(site_id: str) -> str:
     """Over-the-air update chunks for one site (``device_agent.ota``)."""
     return f"squeezehome/{site_id}/ota"

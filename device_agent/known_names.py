@@ -116,6 +116,32 @@ class KnownNames:
             {p: frozenset(d) for p, d in domains.items() if p not in plain},
         )
 
+    def __or__(self, other: KnownNames) -> KnownNames:
+        """Both lists; a name listed plainly by either fits every intent."""
+        phrases = {s: set(self.phrases.get(s, ())) | set(other.phrases.get(s, ())) for s in KNOWN_SLOTS}
+        domains: dict[tuple[str, ...], frozenset[str]] = {}
+        for phrase in phrases["name"]:
+            sides = [k for k in (self, other) if phrase in k.phrases.get("name", ())]
+            if all(phrase in k.domains for k in sides):  # listed by domain on every side that lists it
+                domains[phrase] = frozenset().union(*(k.domains[phrase] for k in sides))
+        return KnownNames(
+            {s: tuple(sorted(ps, key=lambda p: (-len(p), p))) for s, ps in phrases.items() if ps}, domains
+        )
+
+    @classmethod
+    def parse(cls, payload: bytes | str, where: str = "known names") -> KnownNames:
+        """From a JSON object's bytes (the MQTT message); an empty payload is no names."""
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
+        if not text.strip():
+            return cls()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise KnownNamesError(f"{where}: not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise KnownNamesError(f"{where}: expected a JSON object of lists named name, area and floor")
+        return cls.from_lists(data)
+
     @classmethod
     def load(cls, path: str | Path) -> KnownNames:
         """Read a ``.toml`` or ``.json`` names file (module docstring)."""

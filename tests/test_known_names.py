@@ -215,3 +215,59 @@ def test_the_agent_config_names_a_file(tmp_path: Path) -> None:
     )
     assert check.returncode == 2
     assert f"FAIL known_names: names file {tmp_path / 'none.toml'} does not exist" in check.stdout
+
+
+# === Names over MQTT ===
+
+
+@pytest.fixture(scope="module")
+def agent() -> Agent:
+    return Agent(AgentConfig.load(env={}, overrides={"site_id": "den", "known_names": str(EXAMPLE)}))
+
+
+def ask(agent: Agent, text: str) -> dict[str, str]:
+    out = agent.handle("hermes/nlu/query", json.dumps({"input": text, "siteId": "den"}).encode())
+    return {s["slotName"]: s["value"]["value"] for s in json.loads(out[0].payload)["slots"]}
+
+
+def test_names_published_on_the_sites_topic_join_the_files(agent: Agent) -> None:
+    topic = "squeezehome/den/known_names"
+    assert ask(agent, "dim the nook lamp").get("name") != "nook lamp"
+    out = agent.handle(topic, json.dumps({"name_light": ["nook lamp"], "area": ["loft"]}).encode())
+    assert [p.topic for p in out] == ["squeezehome/den/info"] and out[0].retain
+    assert json.loads(out[0].payload)["known_names"] == {"name": 7, "area": 5, "floor": 2}
+    assert ask(agent, "dim the nook lamp")["name"] == "nook lamp"
+    assert ask(agent, "mute the chromecast")["name"] == "chromecast"  # the file's names stay
+
+    bad = agent.handle(topic, b'{"room": ["den"]}')
+    assert [p.topic for p in bad] == ["hermes/error/nlu"]
+    error = json.loads(bad[0].payload)
+    assert "unknown list 'room'" in error["error"] and error["siteId"] == "den"
+    assert ask(agent, "dim the nook lamp")["name"] == "nook lamp"  # unchanged
+
+    cleared = agent.handle(topic, b"")
+    assert json.loads(cleared[0].payload)["known_names"] == {"name": 6, "area": 4, "floor": 2}
+    assert ask(agent, "mute the chromecast")["name"] == "chromecast"
+
+
+def test_a_retained_names_message_reaches_an_agent_that_starts_later() -> None:
+    from agent_mqtt_helpers import ANSWER_TOPICS, Collector
+    from brokers import start_broker
+
+    broker = start_broker()
+    agent = Agent(AgentConfig.load(env={}, overrides={"broker_url": broker.url, "site_id": "loft"}))
+    collector = Collector(broker.url, ANSWER_TOPICS)
+    try:
+        names = json.dumps({"name": ["chromecast"]})
+        collector.publish("squeezehome/loft/known_names", names, retain=True).wait_for_publish(2)
+        agent.start(retry=False)
+        assert collector.wait_for(lambda m: len(agent.known_names) == 1, 10)
+        collector.query("mute the chromecast", "q1", "loft")
+        assert collector.wait_for(lambda m: len(collector.answers()) == 1, 10)
+        slots = collector.answers()[0][1]["slots"]
+        assert [s["rawValue"] for s in slots] == ["chromecast"]
+    finally:
+        agent.stop()
+        collector.publish("squeezehome/loft/known_names", b"", retain=True).wait_for_publish(2)
+        collector.close()
+        broker.cleanup()
