@@ -162,6 +162,11 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
 @click.option(
     "--keep", default=2, show_default=True, help="bundle versions kept on the device (current + previous)"
 )
+@click.option(
+    "--known-names",
+    type=click.Path(path_type=Path),
+    help="the household's device names, areas and floors (TOML/JSON) for the board's agent",
+)
 def flash(
     bundle: Path,
     target: str,
@@ -172,11 +177,14 @@ def flash(
     ssh_options,
     restart_command,
     keep: int,
+    known_names: Path | None,
 ) -> None:
     """Install a bundle onto a device root file system (or over SSH) and enable the agent at boot."""
     from firmware.flash import FlashSettings, flash_bundle
 
-    settings = FlashSettings(broker=broker, site_id=site_id, trusted_key=trusted_key, keep=keep)
+    settings = FlashSettings(
+        broker=broker, site_id=site_id, trusted_key=trusted_key, keep=keep, known_names=known_names
+    )
     if restart_command is not None:
         settings.restart_command = restart_command
     result = flash_bundle(

@@ -7,6 +7,7 @@ Layout written under the device root (no systemd needed on the host)::
     opt/squeezehome/previous -> bundles/<old>      what `current` pointed to before
     etc/squeezehome/agent.toml                  broker_url, site_id, bundle, trusted_key, ota_enabled, install_root
     etc/squeezehome/trusted.pub                 the trusted key, when given
+    etc/squeezehome/known_names.toml|.json      the household's names, when given (agent.toml's known_names)
     etc/systemd/system/squeezehome-agent.service
     etc/systemd/system/multi-user.target.wants/squeezehome-agent.service -> ../squeezehome-agent.service
 
@@ -33,6 +34,7 @@ from firmware.bundle_archive import copy_tree_files, open_bundle, read_manifest
 INSTALL_ROOT = "opt/squeezehome"
 CONFIG_FILE = "etc/squeezehome/agent.toml"
 TRUSTED_KEY_FILE = "etc/squeezehome/trusted.pub"
+KNOWN_NAMES_STEM = "etc/squeezehome/known_names"  # + the given file's .toml/.json
 UNIT_NAME = "squeezehome-agent.service"
 UNIT_DIR = "etc/systemd/system"
 WANTS_DIR = "etc/systemd/system/multi-user.target.wants"
@@ -48,6 +50,12 @@ class FlashSettings:
     trusted_key: Path | None = None
     keep: int = 2
     ota_enabled: bool | None = None  # default: on exactly when a trusted key is installed
+    known_names: Path | None = None  # the household's names file (device_agent/known_names.py)
+
+    def known_names_file(self) -> str | None:
+        """Where the names file goes, relative to the device root (None: not given)."""
+        return f"{KNOWN_NAMES_STEM}{Path(self.known_names).suffix}" if self.known_names else None
+
     restart_command: str = RESTART_COMMAND
 
 
@@ -96,6 +104,14 @@ def flash_bundle(
 # === Validation shared by both forms ===
 
 
+def validated_known_names(settings: FlashSettings) -> None:
+    """Refuse a names file the agent would refuse, before anything is written."""
+    if settings.known_names is not None:
+        from device_agent.known_names import KnownNames
+
+        KnownNames.load(settings.known_names)
+
+
 def validated_bundle(root: Path, trusted_key: Path | None) -> dict[str, Any]:
     """Load the bundle as the agent will (checksums, format, signature); return its manifest dict."""
     from device_agent.bundle import load_bundle
@@ -125,6 +141,8 @@ def render_config(
     values["install_root"] = version_dir
     if settings.trusted_key is not None:
         values["trusted_key"] = "/" + TRUSTED_KEY_FILE
+    if settings.known_names is not None:
+        values["known_names"] = "/" + str(settings.known_names_file())
     if settings.ota_enabled is not None:
         values["ota_enabled"] = settings.ota_enabled
     elif "ota_enabled" not in values:
@@ -185,6 +203,7 @@ def flash_to_root(
     check_root(root)
     if settings.keep < 1:
         raise UserError("--keep must be at least 1")
+    validated_known_names(settings)
     with open_bundle(Path(bundle)) as src:
         manifest = validated_bundle(src, settings.trusted_key)
         version = manifest["model"]["version"]
@@ -236,6 +255,9 @@ def flash_to_root(
             _symlink_atomic(root / WANTS_DIR / UNIT_NAME, f"/{UNIT_DIR}/{UNIT_NAME}")
             if settings.trusted_key is not None:
                 _write_atomic(root / TRUSTED_KEY_FILE, Path(settings.trusted_key).read_text(), 0o644)
+            if settings.known_names is not None:
+                names_text = Path(settings.known_names).read_text(encoding="utf-8")
+                _write_atomic(root / str(settings.known_names_file()), names_text, 0o644)
             _write_atomic(config_path, config, 0o644)
             previous = switch_current(install, version)
         except BaseException:

@@ -34,6 +34,7 @@ from firmware.flash import (
     render_config,
     unit_text,
     validated_bundle,
+    validated_known_names,
 )
 
 _MARK = "----squeezehome----"
@@ -117,7 +118,7 @@ def _install_script(t: SshTarget, version: str, restart: str | None, prune: bool
         'tar xzf - -C "$T"',
         '(cd "$T/bundle" && sha256sum -c --quiet ../SHA256SUMS)',
         f'if [ ! -d {final} ]; then chmod 755 "$T/bundle"; mv "$T/bundle" {final}; fi',
-        f'for f in agent.toml trusted.pub; do [ -f "$T/$f" ] && cp "$T/$f" {q(t.path("etc/squeezehome"))}/.$f.new '
+        f'for f in agent.toml trusted.pub known_names.toml known_names.json; do [ -f "$T/$f" ] && cp "$T/$f" {q(t.path("etc/squeezehome"))}/.$f.new '
         f"&& mv -f {q(t.path('etc/squeezehome'))}/.$f.new {q(t.path('etc/squeezehome'))}/$f; done",
         f'cp "$T/{UNIT_NAME}" {q(t.path(UNIT_DIR))}/.{UNIT_NAME}.new && '
         f"mv -f {q(t.path(UNIT_DIR))}/.{UNIT_NAME}.new {q(t.path(f'{UNIT_DIR}/{UNIT_NAME}'))}",
@@ -157,6 +158,7 @@ def flash_over_ssh(
 
     target = SshTarget.parse(url)
     argv = ssh_command(target, identity, ssh_options)
+    validated_known_names(settings)
     with open_bundle(Path(bundle)) as src:
         manifest = validated_bundle(src, settings.trusted_key)
         version = manifest["model"]["version"]
@@ -196,7 +198,7 @@ def flash_over_ssh(
 
 
 def _payload(src: Path, config: str, settings: FlashSettings) -> bytes:
-    """tar.gz of bundle/ + SHA256SUMS + agent.toml + unit (+ trusted.pub)."""
+    """tar.gz of bundle/ + SHA256SUMS + agent.toml + unit (+ trusted.pub, known_names.*)."""
     import hashlib
 
     buf = io.BytesIO()
@@ -205,6 +207,10 @@ def _payload(src: Path, config: str, settings: FlashSettings) -> bytes:
     extra = {"SHA256SUMS": sums, "agent.toml": config, UNIT_NAME: unit_text()}
     if settings.trusted_key is not None:
         extra["trusted.pub"] = Path(settings.trusted_key).read_text()
+    if settings.known_names is not None:
+        extra[Path(str(settings.known_names_file())).name] = Path(settings.known_names).read_text(
+            encoding="utf-8"
+        )
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for p in files:
             tar.add(p, arcname=f"bundle/{p.name}")

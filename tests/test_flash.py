@@ -88,6 +88,23 @@ def test_flash_path_form_layout(device, bundles, keys):
     assert not [p for p in device.rglob(".*")]  # no temp names left
 
 
+def test_flash_installs_the_households_names(device, bundles, tmp_path):
+    names = tmp_path / "names.toml"
+    names.write_text('name = ["chromecast"]\narea = ["den"]\n')
+    flash_to_root(bundles["1.0.0"], device, FlashSettings(known_names=names))
+    config = tomllib.loads((device / "etc/squeezehome/agent.toml").read_text())
+    assert config["known_names"] == "/etc/squeezehome/known_names.toml"
+    assert (device / "etc/squeezehome/known_names.toml").read_text() == names.read_text()
+    agent_config = AgentConfig.load(config_file=device / "etc/squeezehome/agent.toml", env={})
+    assert agent_config.known_names == "/etc/squeezehome/known_names.toml"
+
+    before = snapshot(device)
+    names.write_text("room = ['den']")
+    with pytest.raises(UserError, match="unknown list 'room'"):
+        flash_to_root(bundles["1.1.0"], device, FlashSettings(known_names=names))
+    assert snapshot(device) == before  # a names file the agent would refuse changes nothing
+
+
 def test_flash_keeps_previous_and_prunes_older(device, bundles):
     flash_to_root(bundles["1.0.0"], device, FlashSettings(site_id="hall"))
     r2 = flash_to_root(bundles["1.1.0"], device, FlashSettings())
@@ -253,7 +270,11 @@ def test_flash_over_ssh(tmp_path, sshd, bundles, keys):
     (root / "etc").mkdir(parents=True)
     url = f"ssh://{sshd['user']}@127.0.0.1:{sshd['port']}{root}"
     marker = root / "restarted"
-    settings = FlashSettings(site_id="attic", trusted_key=keys["pub"], restart_command=f"touch {marker}")
+    names = tmp_path / "names.json"
+    names.write_text('{"name": ["chromecast"]}')
+    settings = FlashSettings(
+        site_id="attic", trusted_key=keys["pub"], restart_command=f"touch {marker}", known_names=names
+    )
     kw = {"ssh_identity": sshd["identity"], "ssh_options": sshd["options"]}
     r1 = flash_bundle(bundles["1.0.0"], url, settings, **kw)
     assert marker.exists() and r1.restarted == "service restarted"
@@ -267,6 +288,8 @@ def test_flash_over_ssh(tmp_path, sshd, bundles, keys):
     assert load_bundle(install / "current", trusted_public_key=keys["pub"]).manifest.model.version == "1.2.0"
     config = tomllib.loads((root / "etc/squeezehome/agent.toml").read_text())
     assert config["site_id"] == "attic" and config["trusted_key"] == "/etc/squeezehome/trusted.pub"
+    assert config["known_names"] == "/etc/squeezehome/known_names.json"
+    assert (root / "etc/squeezehome/known_names.json").read_text() == names.read_text()
     assert os.readlink(root / "etc/systemd/system/multi-user.target.wants" / UNIT_NAME).endswith(UNIT_NAME)
     assert r1.footprint_bytes > 0
     assert not list(install.glob(".incoming*"))
