@@ -1,7 +1,7 @@
 """`squeezehome demo`: the whole main job on embedded defaults, as a board and a client would see it.
 
 broker (embedded amqtt, or --broker) → bundle built from the shipped default model → flashed into a
-temporary device root → the agent started from that root as its own process → sample commands sent over
+temporary device root, with the example home's names (sample_data/examples/known_names.toml) → the agent started from that root as its own process → sample commands sent over
 MQTT as Hermes queries → a table of intents, slots, confidence and latency → the Home Assistant discovery
 the agent published → clean shutdown. Non-zero exit if any step fails.
 """
@@ -45,6 +45,8 @@ SAMPLE_COMMANDS = [
     "add milk to my shopping list",
     "make me a cappuccino",
     "what's the weather like",
+    "mute the chromecast",  # a name only the home's list knows (sample_data/examples/known_names.toml)
+    "pause the sonos one in the walk-in closet",
     "my neighbour's lights are always on",
     "tell me a joke about penguins",
 ]
@@ -95,7 +97,11 @@ def _flash_default(workdir: Path, broker_url: str, site_id: str) -> Path:
     )
     root = workdir / "device"
     (root / "etc").mkdir(parents=True)
-    result = flash_bundle(bundle, str(root), FlashSettings(broker=broker_url, site_id=site_id))
+    from sample_data import SAMPLE_DATA_DIR
+
+    names = SAMPLE_DATA_DIR / "examples" / "known_names.toml"  # the home's names, as a user would flash them
+    settings = FlashSettings(broker=broker_url, site_id=site_id, known_names=names)
+    result = flash_bundle(bundle, str(root), settings)
     click.echo("    " + result.summary())
     return root
 
@@ -105,6 +111,7 @@ def _agent_command(root: Path) -> list[str]:
         sys.executable, "-m", "device_agent", "agent", "run",
         "--config", str(root / "etc/squeezehome/agent.toml"),
         "--bundle", str(root / "opt/squeezehome/current"),
+        "--known-names", str(root / "etc/squeezehome/known_names.toml"),  # agent.toml's path is the device's
         "--log-format", "text", "--log-level", "WARNING",
     ]  # fmt: skip
 
