@@ -98,7 +98,7 @@ class KnownNames:
                 raise KnownNamesError(
                     f"known names: unknown list {key!r}; use name (or name_<domain>), area and floor"
                 )
-            if isinstance(values, str) or not isinstance(values, Iterable):
+            if isinstance(values, (str, Mapping)) or not isinstance(values, Iterable):
                 raise KnownNamesError(f"known names: {key!r} must be a list of phrases")
             for value in values:
                 if not isinstance(value, str):

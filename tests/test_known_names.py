@@ -79,6 +79,7 @@ def test_a_name_listed_by_domain_matches_where_its_domain_fits() -> None:
     ("suffix", "content", "message"),
     [
         (".toml", "name = 3", "'name' must be a list of phrases"),
+        (".toml", "[area]\nden = 1", "'area' must be a list of phrases"),
         (".toml", "name = [1]", "holds 1, not a phrase"),
         (".toml", "name = [", "is not valid TOML"),
         (".json", '{"room": ["den"]}', "unknown list 'room'"),

@@ -101,6 +101,11 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
     assert 0.0 <= report["intent_accuracy"] <= 1.0 and "per_intent" in report
     main(["evaluate", "--model", str(trained), str(data)])
     assert "intent accuracy" in capsys.readouterr().out
+    names = tmp_path / "names.json"
+    names.write_text('{"area": ["kitchen"]}')
+    main(["evaluate", "--model", str(trained), str(data), "--json", "--known-names", str(names)])
+    with_names = json.loads(capsys.readouterr().out)
+    assert with_names["source"].endswith(f"names from {names}") and with_names["n"] == report["n"]
 
 
 @pytest.mark.parametrize(
