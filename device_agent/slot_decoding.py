@@ -102,6 +102,8 @@ def decode_slots(
     if known:
         generic = schema.device_kind_words | schema.generic_device_words
         found = known.matches(word_texts, allowed, generic=generic, intent=intent)
+        if intent in _LIST_INTENTS:  # a list's name stops before "list" ("the packing list" → "packing")
+            found = [(s, a, b - 1 if b > a and word_texts[b] == "list" else b) for s, a, b in found]
         log_bias = _known_name_bias(found, len(word_texts), tags, known_bonus)
     path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed, outside_bias, log_bias)
     if log_bias is not None:  # a listed phrase's confidence is the decoder's, bonus included
