@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 MODEL_NAME = "squeezehome-default"
-MODEL_VERSION = "1.4.1"
+MODEL_VERSION = "1.4.2"
 SELF_TEST = [
     {"text": "turn on the kitchen light", "intent": "HassTurnOn"},
     {"text": "switch off the lights in the living room", "intent": "HassTurnOff"},
@@ -78,12 +78,14 @@ def package_model_dir(
     conversion = convert_model_dir(model_dir, tflite, work / "convert_report.json")
     convert_seconds = time.perf_counter() - t0
 
+    names = model_dir / "known_names.json"  # the names training used: the board's decoder favours them
     common = dict(  # labels.json also carries the calibrated decoder settings into the manifest
         vocab=model_dir / "vocab.txt",
         schema=model_dir / "schema.json",
         labels=model_dir / "labels.json",
         name=MODEL_NAME,
         version=version,
+        known_names=names if names.is_file() else False,
     )
     staging = work / "bundle_check"
     build_bundle(tflite, staging, **common)

@@ -55,6 +55,11 @@ def recognizer_for_model_dir(model_dir: Path) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The household's names (TOML/JSON) slot decoding favours, as on a board configured with them.",
 )
+@click.option(
+    "--no-bundle-names",
+    is_flag=True,
+    help="Decode without the names the bundle carries (its model's training lists): the model alone.",
+)
 def evaluate(
     data: Path,
     model_dir: Path | None,
@@ -62,6 +67,7 @@ def evaluate(
     as_json: bool,
     threads: int,
     known_names: Path | None,
+    no_bundle_names: bool,
 ) -> None:
     """Evaluate a model (--model DIR) or a bundle (--bundle B) on DATA (JSONL).
 
@@ -83,6 +89,9 @@ def evaluate(
     else:
         recognizer = recognizer_for_model_dir(model_dir)
         source = f"model {model_dir} (float Keras)"
+    if no_bundle_names:
+        recognizer.bundle_names = None
+        source += ", without the bundle's names"
     if known_names is not None:
         from device_agent.known_names import KnownNames
 

@@ -10,6 +10,8 @@ Layout::
     calibration.jsonl      {"text": ...} per line: representative training sentences for int8 calibration
     eval.jsonl             dev examples ({"text", "intent", "slots": [...]}) for parity and evaluation
     training_report.json   configuration, timings, dev metrics, per-intent metrics, confusions
+    known_names.json       the device names, areas and floors training used (optional; bundles carry it and
+                           the slot decoder favours them, device_agent/known_names.py)
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ LABELS_FILE = "labels.json"
 CALIBRATION_FILE = "calibration.jsonl"
 EVAL_FILE = "eval.jsonl"
 REPORT_FILE = "training_report.json"
+KNOWN_NAMES_FILE = "known_names.json"
 LABEL_KEYS = ("intents", "slot_tags", "max_seq_length", "intent_threshold")
 
 
@@ -117,6 +120,7 @@ def save_model_dir(
     calibration: Iterable[str],
     eval_examples: Iterable[Mapping[str, Any]],
     report: Mapping[str, Any],
+    known_names: Mapping[str, Iterable[str]] | None = None,
 ) -> Path:
     """Write a complete model directory (see the module docstring); returns its path.
 
@@ -128,6 +132,7 @@ def save_model_dir(
         calibration: sentences for int8 calibration.
         eval_examples: dev examples (JSON-serialisable dicts).
         report: the training report.
+        known_names: ``{"name_<domain>"|"area"|"floor": [...]}``, the names training used (known_names.json).
     """
     missing = [k for k in LABEL_KEYS if k not in labels]
     if missing:
@@ -144,6 +149,9 @@ def save_model_dir(
     _write_jsonl(out / CALIBRATION_FILE, ({"text": t} for t in calibration))
     _write_jsonl(out / EVAL_FILE, eval_examples)
     (out / REPORT_FILE).write_text(json.dumps(dict(report), indent=2, ensure_ascii=False) + "\n")
+    if known_names is not None:
+        lists = {k: list(v) for k, v in known_names.items()}
+        (out / KNOWN_NAMES_FILE).write_text(json.dumps(lists, indent=1, ensure_ascii=False) + "\n")
     return out
 
 

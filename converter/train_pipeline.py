@@ -467,6 +467,7 @@ def train(
         "not_recognized_bias": bias,
         "slot_outside_bias": slot_bias,
     }
-    save_model_dir(out_dir, student, pieces, schema, labels, calibration, eval_rows, report)
+    known = data.names.trained_known_names() if getattr(data, "names", None) else None
+    save_model_dir(out_dir, student, pieces, schema, labels, calibration, eval_rows, report, known)
     progress(f"wrote {out_dir} in {timings['total']:.0f} s")
     return report

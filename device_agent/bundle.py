@@ -1,4 +1,5 @@
-"""Bundle format v1: a directory with ``manifest.json``, ``model.tflite``, ``vocab.txt`` and ``schema.json``.
+"""Bundle format v1: a directory with ``manifest.json``, ``model.tflite``, ``vocab.txt`` and ``schema.json``
+(and optionally ``known_names.json``: names the slot decoder favours, see ``device_agent.known_names``).
 
 The manifest is the contract between ``firmware`` (which builds and signs bundles) and the agent (which
 loads them). It is validated on read; every problem a user can cause becomes a one-line ``BundleError``.
@@ -98,6 +99,7 @@ class Manifest:
         }
     )
     schema_file: str = "schema.json"
+    known_names_file: str = ""  # optional: names the decoder favours (the model's training lists)
     format_version: int = FORMAT_VERSION
     min_agent_version: str = __version__
     created: str = ""
@@ -125,6 +127,8 @@ class Manifest:
         extra = data.pop("extra")
         if data["signature"] is None:
             data.pop("signature")
+        if not data["known_names_file"]:
+            data.pop("known_names_file")
         data.update(extra)
         return data
 
@@ -178,6 +182,7 @@ class Manifest:
             "decoder": dict,
             "self_test": list,
             "schema_file": str,
+            "known_names_file": str,
             "created": str,
         }
         for key, kind in typed.items():
@@ -195,6 +200,7 @@ class Manifest:
             files=dict(files),
             tokenizer=dict(tokenizer),
             schema_file=data.get("schema_file", "schema.json"),
+            known_names_file=data.get("known_names_file", ""),
             format_version=version,
             min_agent_version=str(min_agent),
             created=data.get("created", ""),
@@ -235,6 +241,12 @@ class Bundle:
     @property
     def schema_path(self) -> Path:
         return self.path / self.manifest.schema_file
+
+    @property
+    def known_names_path(self) -> Path | None:
+        """The bundle's known-names file, if it carries one."""
+        name = self.manifest.known_names_file
+        return self.path / name if name else None
 
 
 def write_manifest(bundle_dir: str | Path, fields: dict[str, Any]) -> Manifest:
@@ -298,6 +310,7 @@ def load_bundle(path: str | Path, trusted_public_key: Any = None, verify_files: 
             f"this is {__version__}; upgrade squeezehome on the board"
         )
     required = [manifest.model.file, manifest.vocab_file, manifest.schema_file]
+    required += [manifest.known_names_file] if manifest.known_names_file else []
     for name in required:
         if name not in manifest.files:
             raise BundleError(f"manifest.json does not list a checksum for {name}; rebuild the bundle")

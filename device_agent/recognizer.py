@@ -107,6 +107,8 @@ class Recognizer:
         model_name, model_version: what the bundle says.
         known_names: the household's names (:mod:`device_agent.known_names`), favoured by slot decoding;
             settable later (``recognizer.known_names = KnownNames.load(path)``).
+        bundle_names: the names the bundle carries (its model's training lists), favoured the same way;
+            ``recognizer.bundle_names = None`` decodes without them.
     """
 
     def __init__(
@@ -122,6 +124,7 @@ class Recognizer:
         not_recognized_bias: float = 0.0,
         slot_outside_bias: float = 0.0,
         known_names: KnownNames | None = None,
+        bundle_names: KnownNames | None = None,
     ) -> None:
         self.run_batch = run_batch
         self.tokenizer = tokenizer
@@ -136,7 +139,34 @@ class Recognizer:
         self.slot_outside_bias = float(slot_outside_bias)
         self.model_name = model_name
         self.model_version = model_version
-        self.known_names = known_names
+        self._known_names = known_names
+        self._bundle_names = bundle_names
+        self._decoder_names = self._joined_names()
+
+    # === Names the decoder favours ===
+    @property
+    def known_names(self) -> KnownNames | None:
+        """The household's names (set by the CLI's ``--known-names``, the agent's config and MQTT)."""
+        return self._known_names
+
+    @known_names.setter
+    def known_names(self, names: KnownNames | None) -> None:
+        self._known_names = names
+        self._decoder_names = self._joined_names()
+
+    @property
+    def bundle_names(self) -> KnownNames | None:
+        """The names the bundle carries (its ``known_names_file``: the model's training lists)."""
+        return self._bundle_names
+
+    @bundle_names.setter
+    def bundle_names(self, names: KnownNames | None) -> None:
+        self._bundle_names = names
+        self._decoder_names = self._joined_names()
+
+    def _joined_names(self) -> KnownNames | None:
+        joined = (self._bundle_names or KnownNames()) | (self._known_names or KnownNames())
+        return joined or None
 
     # === Construction ===
     @classmethod
@@ -193,6 +223,8 @@ class Recognizer:
         )
         recognizer.bundle = bundle
         recognizer.model = model
+        if bundle.known_names_path is not None:
+            recognizer.bundle_names = KnownNames.load(bundle.known_names_path)
         return recognizer
 
     # === Recognition ===
@@ -290,7 +322,7 @@ class Recognizer:
             self.schema,
             intent,
             outside_bias=bias,
-            known=self.known_names,
+            known=self._decoder_names,
         )
         required = self.schema.intent_requires_one_of(intent)
         if required and not any(s.slot in required for s in slots):

@@ -26,6 +26,7 @@ VOCAB_FILE = "vocab.txt"
 SCHEMA_FILE = "schema.json"
 LABELS_FILE = "labels.json"
 SELF_TEST_FILE = "self_test.json"
+KNOWN_NAMES_FILE = "known_names.json"  # written by `squeezehome train` into the model directory
 _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
 
 
@@ -42,6 +43,7 @@ def build_bundle(
     decoder: dict[str, Any] | None = None,
     sign_key: Path | None = None,
     overwrite: bool = True,
+    known_names: Path | bool | None = None,
 ) -> Path:
     """Write a bundle directory, or a ``.tar.gz`` when ``out`` ends so; return ``out``.
 
@@ -59,6 +61,9 @@ def build_bundle(
         decoder: decoder settings for the manifest (e.g. ``{"intent_threshold": 0.5}``); by default those
             ``squeezehome train`` calibrated (in labels.json), else a threshold of 0.5.
         sign_key: an Ed25519 private key (PEM) to sign the manifest with.
+        known_names: a names file (TOML/JSON, ``device_agent.known_names``) the board's decoder favours; by
+            default the model directory's known_names.json (the names training used) or the source
+            bundle's; ``False``: none.
     """
     from device_agent.bundle import DECODER_NUMBERS, load_bundle, write_manifest
     from device_agent.interpreter import TFLiteModel
@@ -94,6 +99,7 @@ def build_bundle(
     if self_test is None and (model_dir / SELF_TEST_FILE).is_file():
         self_test = model_dir / SELF_TEST_FILE
     tests = _read_self_test(self_test, label_lists["intents"])
+    names_file = _known_names_source(known_names, model_dir, base)
 
     tflite = TFLiteModel(model_file)
     _check_outputs(tflite, label_lists, model_file)
@@ -106,6 +112,10 @@ def build_bundle(
         shutil.copyfile(model_file, staging / MODEL_FILE)
         shutil.copyfile(vocab, staging / VOCAB_FILE)
         shutil.copyfile(schema, staging / SCHEMA_FILE)
+        names_in_bundle = ""
+        if names_file is not None:
+            names_in_bundle = f"known_names{names_file.suffix}"
+            shutil.copyfile(names_file, staging / names_in_bundle)
         fields: dict[str, Any] = {
             "model": {
                 "name": name,
@@ -120,6 +130,7 @@ def build_bundle(
                 "strip_accents": True,
             },
             "schema_file": SCHEMA_FILE,
+            "known_names_file": names_in_bundle,
             "labels": label_lists,
             "quantization": tflite.quantization,
             "decoder": dict(decoder or {"intent_threshold": 0.5}),
@@ -138,6 +149,25 @@ def build_bundle(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def _known_names_source(given: Path | bool | None, model_dir: Path, base: dict[str, Any]) -> Path | None:
+    """The names file to put in the bundle (validated as the board will read it), or None."""
+    from device_agent.known_names import KnownNames
+
+    if given is False:
+        return None
+    if given is None or given is True:
+        source = base.get("known_names_file")
+        path = model_dir / source if isinstance(source, str) and source else model_dir / KNOWN_NAMES_FILE
+        if not path.is_file():
+            if given is True:
+                raise UserError(f"{model_dir} holds no {KNOWN_NAMES_FILE}; pass a names file")
+            return None
+    else:
+        path = Path(given)
+    KnownNames.load(path)  # one clear error for a file the board would refuse
+    return path
 
 
 def _existing_manifest(folder: Path) -> dict[str, Any]:

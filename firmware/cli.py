@@ -55,10 +55,28 @@ def firmware() -> None:
 @click.option(
     "--sign-key", type=click.Path(path_type=Path), help="Ed25519 private key to sign the bundle with"
 )
+@click.option(
+    "--known-names",
+    type=click.Path(path_type=Path),
+    help="names file (TOML/JSON) the board's decoder favours (default: the model directory's known_names.json)",
+)
+@click.option("--no-known-names", is_flag=True, help="put no names file in the bundle")
 def build(
-    model: Path, out: Path, vocab, schema, labels, name: str, version: str, self_test, sign_key
+    model: Path,
+    out: Path,
+    vocab,
+    schema,
+    labels,
+    name: str,
+    version: str,
+    self_test,
+    sign_key,
+    known_names: Path | None,
+    no_known_names: bool,
 ) -> None:
     """Build a bundle (format v1, with checksums) from a .tflite model."""
+    if known_names is not None and no_known_names:
+        raise UserError("give --known-names FILE or --no-known-names, not both")
     from firmware.bundle_builder import build_bundle, bundle_size
 
     path = build_bundle(
@@ -71,6 +89,7 @@ def build(
         version=version,
         self_test=self_test,
         sign_key=sign_key,
+        known_names=False if no_known_names else known_names,
     )
     signed = " (signed)" if sign_key else ""
     from firmware.bundle_archive import open_bundle, read_manifest

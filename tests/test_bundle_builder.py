@@ -151,3 +151,39 @@ def test_rebuild_from_a_bundle_keeps_its_manifest_settings(tmp_path, model_dir):
     assert (m.model.name, m.model.version) == ("tiny", "1.0.1")
     assert m.self_test == tests and m.decoder == {"intent_threshold": 0.7}
     assert load_bundle(build_bundle(first, tmp_path / "same")).manifest.model.version == "1.0.0"
+
+
+def test_the_model_directorys_names_travel_in_the_bundle(tmp_path, model_dir):
+    """known_names.json beside the model (what `squeezehome train` writes) goes into the bundle, checksummed,
+    and the board's recognizer favours it; --known-names replaces it, --no-known-names leaves it out."""
+    from device_agent.recognizer import Recognizer
+
+    source = tmp_path / "model"
+    shutil.copytree(model_dir, source)
+    (source / "known_names.json").write_text(json.dumps({"name_light": ["moon lamp"], "area": ["den"]}))
+    bundle = build_bundle(source, tmp_path / "b1")
+    loaded = load_bundle(bundle)
+    assert (
+        loaded.manifest.known_names_file == "known_names.json" and "known_names.json" in loaded.manifest.files
+    )
+    assert Recognizer.from_bundle(bundle).bundle_names.phrases == {
+        "name": (("moon", "lamp"),),
+        "area": (("den",),),
+    }
+    rebuilt = build_bundle(bundle, tmp_path / "b2")  # rebuilding a bundle keeps its names
+    assert (rebuilt / "known_names.json").read_text() == (bundle / "known_names.json").read_text()
+
+    mine = tmp_path / "home.toml"
+    mine.write_text('name = ["chromecast"]')
+    replaced = build_bundle(source, tmp_path / "b3", known_names=mine)
+    assert load_bundle(replaced).manifest.known_names_file == "known_names.toml"
+    none = build_bundle(source, tmp_path / "b4", known_names=False)
+    assert "known_names_file" not in json.loads((none / "manifest.json").read_text())
+    assert Recognizer.from_bundle(none).bundle_names is None
+
+    (bundle / "known_names.json").write_text('{"name": ["tampered"]}')
+    with pytest.raises(UserError, match="checksum mismatch for known_names.json"):
+        load_bundle(bundle)
+    mine.write_text("room = ['den']")
+    with pytest.raises(UserError, match="unknown list 'room'"):
+        build_bundle(source, tmp_path / "b5", known_names=mine)

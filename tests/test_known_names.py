@@ -192,6 +192,8 @@ def test_evaluate_scores_with_the_households_names(tmp_path: Path, capsys) -> No
     with_names = json.loads(capsys.readouterr().out)
     assert without["slot_f1"] == 0.0 and with_names["slot_f1"] == 1.0
     assert "names from" in with_names["source"]
+    main(["evaluate", "--bundle", str(default_bundle_dir()), str(data), "--json", "--no-bundle-names"])
+    assert "without the bundle's names" in json.loads(capsys.readouterr().out)["source"]
 
 
 def test_the_agent_config_names_a_file(tmp_path: Path) -> None:
@@ -272,3 +274,23 @@ def test_a_retained_names_message_reaches_an_agent_that_starts_later() -> None:
         collector.publish("squeezehome/loft/known_names", b"", retain=True).wait_for_publish(2)
         collector.close()
         broker.cleanup()
+
+
+# === The names the shipped bundle carries ===
+
+
+def test_the_shipped_bundle_carries_the_names_its_model_trained_with(recognizer) -> None:
+    names = recognizer.bundle_names
+    assert names is not None and len(names) > 500
+    assert ("floor", "lamp") in names.phrases["name"] and ("kitchen",) in names.phrases["area"]
+    assert ("chromecast",) not in names.phrases["name"]  # held out of training: the unseen-names set's
+    floor_lamp = {"intent": "HassLightSet", "name": "floor lamp", "brightness": 20}
+    assert answer(recognizer, "dim the floor lamp to 20 percent", None) == floor_lamp
+    saved, recognizer.bundle_names = recognizer.bundle_names, None
+    try:  # the model alone tags no name here
+        assert "name" not in answer(recognizer, "dim the floor lamp to 20 percent", None)
+    finally:
+        recognizer.bundle_names = saved
+    both = KnownNames.load(EXAMPLE)  # the home's names join the bundle's
+    assert answer(recognizer, "mute the chromecast", both)["name"] == "chromecast"
+    assert answer(recognizer, "dim the floor lamp to 20 percent", both) == floor_lamp

@@ -3,7 +3,9 @@
 Usage:
     python -m converter.data.export OUT_DIR [--seed 0] [--train]
 
-Writes ``<dev set>.jsonl`` for every dev set (and ``train.jsonl`` with ``--train``). The committed
+Writes ``<dev set>.jsonl`` for every dev set (and ``train.jsonl`` with ``--train``), and
+``known_names.json``: the device names, areas and floors a model trained at this seed was trained with (what
+``squeezehome train`` puts in its model directory for bundles). The committed
 ``sample_data/dev/handwritten.jsonl`` is produced by ``python -m converter.data.export --handwritten-only
 sample_data/dev``.
 """
@@ -11,6 +13,7 @@ sample_data/dev``.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from converter.data.datasets import build_datasets, load_handwritten
@@ -38,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, rows in data.dev.items():
         write_jsonl(args.out_dir / f"{name}.jsonl", rows)
         print(f"written {args.out_dir / f'{name}.jsonl'} ({len(rows)} examples)")
+    names = args.out_dir / "known_names.json"
+    names.write_text(json.dumps(data.names.trained_known_names(), indent=1, ensure_ascii=False) + "\n")
+    print(f"written {names}")
     if args.train:
         write_jsonl(args.out_dir / "train.jsonl", data.train)
         print(f"written {args.out_dir / 'train.jsonl'} ({len(data.train)} examples)")

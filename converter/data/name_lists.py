@@ -48,6 +48,16 @@ class NameLists:
     def for_split(self, held_out: bool) -> dict[str, list[str]]:
         return self.held_out if held_out else self.train
 
+    def trained_known_names(self) -> dict[str, list[str]]:
+        """The device names (``name_<domain>``), areas and floors training used, in the known-names format
+        (``device_agent.known_names``): what a model directory and its bundle carry for slot decoding.
+        Held-out values are left out, so the unseen-names dev set stays unseen."""
+        return {
+            k: list(v)
+            for k, v in self.train.items()
+            if v and (k.startswith("name_") or k in ("area", "floor"))
+        }
+
 
 def load_lists(path: Path = NAMES_FILE) -> dict[str, list[str]]:
     """``lists:`` of a names YAML file: ``{list name: [values]}`` (lower-cased, stripped)."""
