@@ -51,12 +51,15 @@ def test_train_writes_a_complete_model_directory(trained):
     assert loaded.model.backbone.q_groups == 4  # the saved student is the grouped network, not the twin
     # the names training used travel with the model (bundles carry them for the slot decoder), held-out ones not
     known = json.loads((trained / "known_names.json").read_text())
-    assert {"area", "floor", "name_light"} <= set(known) and all(k in ("area", "floor") or k.startswith("name_")
-                                                                  for k in known)  # fmt: skip
+    assert {"area", "floor", "name_light"} <= set(known)
     from converter.data.datasets import build_datasets
 
-    held = build_datasets(seed=report["config"]["seed"]).names.held_out
-    assert not {v for vs in held.values() for v in vs} & {v for vs in known.values() for v in vs}
+    names = build_datasets(seed=report["config"]["seed"]).names
+    assert known == names.trained_known_names()
+    only_held = {v for k, vs in names.held_out.items() if k.startswith("name_") for v in vs} - {
+        v for vs in names.train.values() for v in vs
+    }
+    assert only_held and not only_held & {v for vs in known.values() for v in vs}
 
 
 def test_conv_pointwise_trains_the_v141_form_into_the_same_grouped_student(trained, tmp_path):
