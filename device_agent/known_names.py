@@ -57,8 +57,11 @@ def phrase_words(text: str) -> tuple[str, ...]:
 
 
 # What the intents act on, as Home Assistant's do: a name listed under name_<domain> is favoured only where
-# its domain fits ("romantic" in name_scene is no name in "play something romantic"); HassTurnOn/Off,
-# HassGetState, custom intents and names listed plainly under ``name`` fit every intent.
+# its domain fits ("romantic" in name_scene is no name in "play something romantic"). HassTurnOn/Off and
+# HassGetState take any device (every domain but those of NOT_DEVICES); custom intents and names listed
+# plainly under ``name`` fit every intent.
+NOT_DEVICES = frozenset({"timer", "list", "todo", "weather"})
+DEVICE_INTENTS = frozenset({"HassTurnOn", "HassTurnOff", "HassGetState"})
 INTENT_DOMAINS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("HassLightSet", "LightBrighten", "LightDim"), frozenset({"light"})),
     **dict.fromkeys(("HassClimateSetTemperature", "HassClimateGetTemperature"), frozenset({"climate", "sensor"})),
@@ -196,7 +199,6 @@ class KnownNames:
         """
         allowed = set(KNOWN_SLOTS if allowed is None else allowed)
         generic = set(generic)
-        fits = INTENT_DOMAINS.get(intent or "")
         words = tuple(words)
         candidates = []
         for i, word in enumerate(words):
@@ -206,12 +208,7 @@ class KnownNames:
                     slot in allowed
                     and words[i : i + n] == phrase
                     and self._usable(phrase, slot, generic)
-                    and (
-                        slot != "name"
-                        or fits is None
-                        or phrase not in self.domains
-                        or fits & self.domains[phrase]
-                    )
+                    and (slot != "name" or self._fits(phrase, intent))
                 ):
                     candidates.append((-n, KNOWN_SLOTS.index(slot), i, slot))
         used = [False] * len(words)
@@ -221,6 +218,16 @@ class KnownNames:
                 used[i : i - minus_n] = [True] * -minus_n
                 found.append((slot, i, i - minus_n - 1))
         return sorted(found, key=lambda f: f[1])
+
+    def _fits(self, phrase: tuple[str, ...], intent: str | None) -> bool:
+        """A name listed by domain is favoured only by intents acting on one of its domains."""
+        domains = self.domains.get(phrase)
+        if domains is None or intent is None:
+            return True
+        if intent in DEVICE_INTENTS:
+            return bool(domains - NOT_DEVICES)
+        fits = INTENT_DOMAINS.get(intent)
+        return fits is None or bool(fits & domains)
 
     def _usable(self, phrase: tuple[str, ...], slot: str, generic: set[str]) -> bool:
         if all(w in generic for w in phrase):

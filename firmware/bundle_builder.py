@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from device_agent.errors import UserError
 from firmware.bundle_archive import is_archive, pack_archive
@@ -43,7 +43,7 @@ def build_bundle(
     decoder: dict[str, Any] | None = None,
     sign_key: Path | None = None,
     overwrite: bool = True,
-    known_names: Path | bool | None = None,
+    known_names: Path | Literal[False] | None = None,
 ) -> Path:
     """Write a bundle directory, or a ``.tar.gz`` when ``out`` ends so; return ``out``.
 
@@ -151,18 +151,18 @@ def build_bundle(
     return out
 
 
-def _known_names_source(given: Path | bool | None, model_dir: Path, base: dict[str, Any]) -> Path | None:
+def _known_names_source(
+    given: Path | Literal[False] | None, model_dir: Path, base: dict[str, Any]
+) -> Path | None:
     """The names file to put in the bundle (validated as the board will read it), or None."""
     from device_agent.known_names import KnownNames
 
     if given is False:
         return None
-    if given is None or given is True:
+    if given is None:
         source = base.get("known_names_file")
         path = model_dir / source if isinstance(source, str) and source else model_dir / KNOWN_NAMES_FILE
         if not path.is_file():
-            if given is True:
-                raise UserError(f"{model_dir} holds no {KNOWN_NAMES_FILE}; pass a names file")
             return None
     else:
         path = Path(given)

@@ -73,6 +73,10 @@ def test_a_name_listed_by_domain_matches_where_its_domain_fits() -> None:
     assert known.matches(["dim", "den", "tv"], intent="LightDim") == []
     assert known.matches(["dim", "echo"], intent="LightDim") == [("name", 1, 1)]  # listed plainly: any intent
     assert known.matches(["dim", "den", "tv"], intent="MyCustomIntent") == [("name", 1, 2)]
+    timers = KnownNames.from_lists({"name_timer": ["pizza"], "name_pump": ["pond"]})
+    assert timers.matches(["is", "the", "pizza", "on"], intent="HassGetState") == []  # a timer is no device
+    assert timers.matches(["pizza", "timer", "status"], intent="HassTimerStatus") == [("name", 0, 0)]
+    assert timers.matches(["start", "the", "pond"], intent="HassTurnOn") == [("name", 2, 2)]  # custom domain
 
 
 @pytest.mark.parametrize(
