@@ -4,7 +4,9 @@ Each frame ("switch off the {}") is filled with words of the BERT vocabulary tha
 names (the held-back share of ``converter.data.name_words``); the bundle must still find the intent and
 tag the word as the name or area. Bundles given together are measured on the same sentences. Each bundle is
 measured twice: as shipped, and with the probe words listed as the household's names (``--known-names`` on the
-CLI and the agent: a board that knows the home's names), which slot decoding then favours.
+CLI and the agent: a board that knows the home's names), which slot decoding then favours. The cost of names:
+``recognize()`` p50/p99 over the probe sentences without any names, with the bundle's own, and with the probe
+words listed too, timed side by side (``decode_cost``).
 
 Usage: python bench/name_probe.py [--bundle DIR ...] [--words 400] [--out FILE]
 (no --bundle: the shipped default)
@@ -15,7 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from latency import percentiles  # noqa: E402
 
 from converter.data.name_words import name_words
 from converter.pretrained import bert_uncased_vocab_path
@@ -55,6 +61,24 @@ def probe(recognizer: Recognizer, words: list[str]) -> dict[str, dict[str, float
     return out
 
 
+def decode_cost(recognizer: Recognizer, words: list[str]) -> dict[str, dict[str, float]]:
+    """recognize() p50/p99 on the probe sentences: no names, the bundle's names, and the probe words too."""
+    texts = [frame.format(w) for w in words[:50] for frame, _ in FRAMES]
+    bundle_names = recognizer.bundle_names
+    settings = {
+        "no names": (None, None),
+        "bundle names": (bundle_names, None),
+        "bundle names + the probe words": (bundle_names, KnownNames.from_lists({"name": words})),
+    }
+    out = {}
+    for label, (bundled, listed) in settings.items():
+        recognizer.bundle_names, recognizer.known_names = bundled, listed
+        cycle = iter(texts * 50)
+        out[label] = percentiles(lambda cycle=cycle: recognizer.recognize(next(cycle)), runs=len(texts))
+    recognizer.bundle_names, recognizer.known_names = bundle_names, None
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bundle", action="append", type=Path, help="bundle directory (repeatable)")
@@ -77,6 +101,8 @@ def main() -> None:
             print(f"{'frame':36s} {'intent':>7s} {'refused':>8s} {'tagged':>8s}")
             for frame, row in rows.items():
                 print(f"{frame:36s} {row['intent']:7.1%} {row['refused']:8.1%} {row['word_tagged']:8.1%}")
+        result.setdefault("decode_cost", {})[name] = decode_cost(recognizer, words)
+        print(f"recognize() cost: {result['decode_cost'][name]}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written {args.out}")
