@@ -40,8 +40,13 @@ from device_agent.errors import UserError
 KNOWN_SLOTS = ("name", "area", "floor")
 # log-probability added to a listed phrase's tags; measured in docs/TRAINING.md ("The household's names")
 DEFAULT_KNOWN_NAME_BONUS = 8.0
+MAX_PHRASES = 20_000  # a home has dozens to hundreds; more is a mistake (a whole entity dump, a wrong file)
+MAX_PHRASE_WORDS = 12
 _WORD = re.compile(r"\w+(?:-\w+)*|[^\w\s]")  # written words as the decoder sees them ("walk-in", "mum ' s")
 _ARTICLES = ("the", "my", "a", "an", "our")
+_FUNCTION_WORDS = frozenset(
+    {*_ARTICLES, "your", "this", "that", "of", "in", "on", "at", "to", "and", "or", "it", "is"}
+)
 
 
 class KnownNamesError(UserError):
@@ -107,13 +112,16 @@ class KnownNames:
                 if not isinstance(value, str):
                     raise KnownNamesError(f"known names: {key!r} holds {value!r}, not a phrase")
                 words = phrase_words(value)
-                if not words:
-                    continue
+                if len(words) > MAX_PHRASE_WORDS or all(w in _FUNCTION_WORDS for w in words):
+                    continue  # no name: a sentence pasted into the list, or only "the", "my", …
                 out.setdefault(slot, set()).add(words)
                 if key.startswith("name_"):
                     domains.setdefault(words, set()).add(key[len("name_") :])
                 elif key == "name":
                     plain.add(words)
+        total = sum(len(ps) for ps in out.values())
+        if total > MAX_PHRASES:
+            raise KnownNamesError(f"known names: {total:,} phrases; at most {MAX_PHRASES:,} are taken")
         return cls(
             {slot: tuple(sorted(ps, key=lambda p: (-len(p), p))) for slot, ps in out.items()},
             {p: frozenset(d) for p, d in domains.items() if p not in plain},

@@ -100,6 +100,13 @@ def test_bad_names_files_are_one_clear_error(tmp_path: Path, suffix: str, conten
         KnownNames.load(tmp_path / "missing.toml")
 
 
+def test_odd_phrases_are_skipped_and_a_flood_is_refused() -> None:
+    odd = KnownNames.from_lists({"name": ["", "  ", "the", "💡 lamp", "x" * 300, " ".join(["word"] * 13)]})
+    assert odd.phrases == {"name": (("💡", "lamp"), ("x" * 300,))}
+    with pytest.raises(KnownNamesError, match="at most 20,000"):
+        KnownNames.from_lists({"name": [f"lamp {i}" for i in range(20_001)]})
+
+
 def test_toml_and_json_files_load_the_same(tmp_path: Path) -> None:
     lists = {"name": ["Sonos One"], "area": ["den"], "floor": ["upstairs"]}
     (tmp_path / "n.json").write_text(json.dumps(lists))
