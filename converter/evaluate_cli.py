@@ -16,14 +16,17 @@ from device_agent.errors import UserError
 
 
 def recognizer_for_model_dir(model_dir: Path) -> Any:
-    """A :class:`device_agent.recognizer.Recognizer` over the Keras model of a model directory."""
-    from converter.model_dir import load_model_dir
+    """A :class:`device_agent.recognizer.Recognizer` over the Keras model of a model directory (with the
+    names training used, known_names.json, as a bundle built from it would have them)."""
+    from converter.model_dir import KNOWN_NAMES_FILE, load_model_dir
     from converter.training import keras_batch_runner
+    from device_agent.known_names import KnownNames
     from device_agent.recognizer import Recognizer
     from device_agent.schema import Schema
     from device_agent.wordpiece import WordPieceTokenizer
 
     loaded = load_model_dir(model_dir)
+    names = Path(model_dir) / KNOWN_NAMES_FILE
     schema = Schema.load(loaded.schema_path)
     if loaded.slot_tags != schema.slot_tags:
         raise UserError(
@@ -39,6 +42,7 @@ def recognizer_for_model_dir(model_dir: Path) -> Any:
         model_name=str(model_dir),
         not_recognized_bias=loaded.not_recognized_bias,
         slot_outside_bias=loaded.slot_outside_bias,
+        bundle_names=KnownNames.load(names) if names.is_file() else None,
     )
 
 
@@ -58,7 +62,7 @@ def recognizer_for_model_dir(model_dir: Path) -> Any:
 @click.option(
     "--no-bundle-names",
     is_flag=True,
-    help="Decode without the names the bundle carries (its model's training lists): the model alone.",
+    help="Decode without the names the bundle or model directory carries (the training lists): the model alone.",
 )
 def evaluate(
     data: Path,

@@ -297,6 +297,7 @@ def train(
     from converter.data.name_words import default_name_words
     from converter.model_dir import save_model_dir
     from converter.teacher import load_minilm
+    from device_agent.known_names import KnownNames
     from device_agent.recognizer import Recognizer
     from device_agent.schema import NOT_RECOGNIZED, Schema
     from device_agent.wordpiece import WordPieceTokenizer
@@ -424,6 +425,8 @@ def train(
     )
     report["intent_threshold"] = {"value": threshold, "not_recognized_bias": bias, **calibration_stats}
 
+    # the names training used go into the model directory and its bundles; decode the dev sets with them too
+    known = data.names.trained_known_names() if getattr(data, "names", None) else None
     recognizer = Recognizer(
         keras_batch_runner(student),
         tokenizer,
@@ -432,6 +435,7 @@ def train(
         config.max_length,
         threshold,
         not_recognized_bias=bias,
+        bundle_names=KnownNames.from_lists(known) if known else None,
     )
     slot_bias = 0.0
     if config.calibrate_slots and dev_examples:
@@ -467,7 +471,6 @@ def train(
         "not_recognized_bias": bias,
         "slot_outside_bias": slot_bias,
     }
-    known = data.names.trained_known_names() if getattr(data, "names", None) else None
     save_model_dir(out_dir, student, pieces, schema, labels, calibration, eval_rows, report, known)
     progress(f"wrote {out_dir} in {timings['total']:.0f} s")
     return report
