@@ -10,7 +10,8 @@ spans "by", a number keeps its spelled decimal part ("twenty one point five"), a
 noun right after it ("lava lamp"), an ``area`` and the "room" around it are one area ("boiler room"), a list's
 name runs up to "list", a timer's name is the words before "timer" ("the bread timer"), "is the X on" names
 X when nothing else was tagged, a bare generic device word is never a ``name``, and an ``area``/``floor`` never
-ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the inferred ``domain``).
+ends in one ("the bedroom tv" → area "bedroom"; the device word becomes the inferred ``domain``). Names the
+bundle carries and the household's names (``device_agent.known_names``) get a bonus before the Viterbi pass.
 
 Example:
     >>> schema = Schema.load()
@@ -81,9 +82,9 @@ def decode_slots(
         min_confidence: spans whose confidence is below this are dropped.
         outside_bias: added to the log-probability of the ``O`` tag before the Viterbi pass (calibrated in
             training: negative tags more words, positive fewer); reported confidences are the model's own.
-        known: the household's names (:mod:`device_agent.known_names`): a listed phrase the intent can carry
-            gets ``known_bonus`` added to its tags' log-probabilities before the Viterbi pass (and its
-            reported confidence is the probability with the bonus).
+        known: names to favour (:mod:`device_agent.known_names`: the bundle's and the household's): a listed
+            phrase the intent can carry gets ``known_bonus`` added to its tags' log-probabilities before the
+            Viterbi pass (and its reported confidence is the probability with the bonus).
 
     Returns:
         Slot values in text order, tagged spans first, then inferred slots.
