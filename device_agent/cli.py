@@ -202,7 +202,8 @@ def check(timeout: float, **options: Any) -> None:
         bundle, recognizer = load_recognizer(config.bundle_path(), config.trusted_key, config.num_threads)
         model = bundle.manifest.model
         signed = ", signature verified" if bundle.signed else ""
-        report("bundle", True, f"{bundle.path}: {model.name} {model.version}{signed}")
+        names = f", {len(recognizer.bundle_names)} known names" if recognizer.bundle_names else ""
+        report("bundle", True, f"{bundle.path}: {model.name} {model.version}{signed}{names}")
     except UserError as exc:
         report("bundle", False, str(exc))
     if recognizer is not None and bundle is not None:

@@ -220,6 +220,8 @@ def test_the_agent_config_names_a_file(tmp_path: Path) -> None:
         "agent", "check", "--config", str(config_file), "--broker", "mqtt://127.0.0.1:1", "--timeout", "1"
     )
     assert "ok   known_names: " + str(EXAMPLE) + ": 6 name, 4 area, 2 floor" in good.stdout, good.stdout
+    bundle_line = next(line for line in good.stdout.splitlines() if line.startswith("ok   bundle"))
+    assert bundle_line.endswith(f", {len(Recognizer.from_bundle().bundle_names)} known names")
 
     config_file.write_text(f'known_names = "{tmp_path / "none.toml"}"\n')
     with pytest.raises(KnownNamesError, match="does not exist"):
