@@ -92,6 +92,7 @@ def _load_config(options: dict[str, Any]) -> AgentConfig:
     type=click.Path(dir_okay=False),
     help="The household's device names, areas and floors (TOML/JSON; docs/AGENT.md) to favour.",
 )
+@click.option("--no-bundle-names", is_flag=True, help="Decode without the names the bundle carries.")
 @click.option("--num-threads", type=int, default=1, show_default=True)
 @click.argument("texts", nargs=-1)
 def recognize(
@@ -99,6 +100,7 @@ def recognize(
     trusted_key: str | None,
     jsonl: bool,
     known_names: str | None,
+    no_bundle_names: bool,
     intent_filter: str | None,
     num_threads: int,
     texts: tuple[str, ...],
@@ -108,6 +110,8 @@ def recognize(
     from device_agent.bundle import default_bundle_dir
 
     _, recognizer = load_recognizer(bundle or default_bundle_dir(), trusted_key, num_threads, known_names)
+    if no_bundle_names:
+        recognizer.bundle_names = None
     names = [n.strip() for n in intent_filter.split(",") if n.strip()] if intent_filter else None
     records = ({"text": t} for t in texts) if texts else _stdin_records(jsonl)
     for record in records:

@@ -173,6 +173,10 @@ def test_recognize_cli_reads_a_names_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     slots = json.loads(result.stdout)["slots"]
     assert [(s["slotName"], s["value"]["value"]) for s in slots] == [("name", "chromecast")]
+    floor_lamp = run_cli("recognize", "dim the floor lamp to 20 percent")
+    alone = run_cli("recognize", "--no-bundle-names", "dim the floor lamp to 20 percent")
+    assert "name" in {s["slotName"] for s in json.loads(floor_lamp.stdout)["slots"]}
+    assert "name" not in {s["slotName"] for s in json.loads(alone.stdout)["slots"]}
     bad = tmp_path / "names.toml"
     bad.write_text("room = ['den']")
     failed = run_cli("recognize", "--known-names", str(bad), "mute the chromecast")
