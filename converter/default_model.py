@@ -70,6 +70,7 @@ def package_model_dir(
     model_dir: Path, out: Path, work: Path, progress=print, version: str = MODEL_VERSION
 ) -> dict[str, Any]:
     """Convert a trained model directory to int8, bundle it with passing self-test sentences, evaluate it."""
+    from converter.model_dir import KNOWN_NAMES_FILE
     from device_agent.recognizer import Recognizer
     from firmware.bundle_builder import build_bundle
 
@@ -78,7 +79,7 @@ def package_model_dir(
     conversion = convert_model_dir(model_dir, tflite, work / "convert_report.json")
     convert_seconds = time.perf_counter() - t0
 
-    names = model_dir / "known_names.json"  # the names training used: the board's decoder favours them
+    names = model_dir / KNOWN_NAMES_FILE  # the names training used: the board's decoder favours them
     common = dict(  # labels.json also carries the calibrated decoder settings into the manifest
         vocab=model_dir / "vocab.txt",
         schema=model_dir / "schema.json",

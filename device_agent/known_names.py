@@ -30,7 +30,7 @@ import functools
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,7 +206,7 @@ class KnownNames:
         fan" when "office" is an area: the schema's convention gives area office + domain fan).
         """
         allowed = set(KNOWN_SLOTS if allowed is None else allowed)
-        generic = set(generic)
+        generic = generic if isinstance(generic, (set, frozenset)) else set(generic)
         words = tuple(words)
         candidates = []
         for i, word in enumerate(words):
@@ -237,7 +237,7 @@ class KnownNames:
         fits = INTENT_DOMAINS.get(intent)
         return fits is None or bool(fits & domains)
 
-    def _usable(self, phrase: tuple[str, ...], slot: str, generic: set[str]) -> bool:
+    def _usable(self, phrase: tuple[str, ...], slot: str, generic: Set[str]) -> bool:
         if all(w in generic for w in phrase):
             return False
         if slot != "name":

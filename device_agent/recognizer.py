@@ -139,34 +139,17 @@ class Recognizer:
         self.slot_outside_bias = float(slot_outside_bias)
         self.model_name = model_name
         self.model_version = model_version
-        self._known_names = known_names
-        self._bundle_names = bundle_names
-        self._decoder_names = self._joined_names()
+        self.known_names = known_names
+        self.bundle_names = bundle_names
+        self._joined: tuple[Any, Any, KnownNames | None] = (None, None, None)
 
-    # === Names the decoder favours ===
-    @property
-    def known_names(self) -> KnownNames | None:
-        """The household's names (set by the CLI's ``--known-names``, the agent's config and MQTT)."""
-        return self._known_names
-
-    @known_names.setter
-    def known_names(self, names: KnownNames | None) -> None:
-        self._known_names = names
-        self._decoder_names = self._joined_names()
-
-    @property
-    def bundle_names(self) -> KnownNames | None:
-        """The names the bundle carries (its ``known_names_file``: the model's training lists)."""
-        return self._bundle_names
-
-    @bundle_names.setter
-    def bundle_names(self, names: KnownNames | None) -> None:
-        self._bundle_names = names
-        self._decoder_names = self._joined_names()
-
-    def _joined_names(self) -> KnownNames | None:
-        joined = (self._bundle_names or KnownNames()) | (self._known_names or KnownNames())
-        return joined or None
+    def _decoder_names(self) -> KnownNames | None:
+        """The bundle's and the household's names together, joined again only when either was replaced."""
+        bundle, known, joined = self._joined
+        if bundle is not self.bundle_names or known is not self.known_names:
+            joined = (self.bundle_names or KnownNames()) | (self.known_names or KnownNames()) or None
+            self._joined = (self.bundle_names, self.known_names, joined)
+        return joined
 
     # === Construction ===
     @classmethod
@@ -322,7 +305,7 @@ class Recognizer:
             self.schema,
             intent,
             outside_bias=bias,
-            known=self._decoder_names,
+            known=self._decoder_names(),
         )
         required = self.schema.intent_requires_one_of(intent)
         if required and not any(s.slot in required for s in slots):

@@ -227,6 +227,11 @@ class Schema:
         return frozenset(words)
 
     @functools.cached_property
+    def not_name_words(self) -> frozenset[str]:
+        """Words that never make a listed name on their own (``device_agent.known_names``): kinds of devices."""
+        return self.device_kind_words | self.generic_device_words
+
+    @functools.cached_property
     def _tag_ids(self) -> dict[str, int]:
         return {tag: i for i, tag in enumerate(self.slot_tags)}
 

@@ -101,10 +101,7 @@ def decode_slots(
     word_texts = [text[s:e].lower() for _t, s, e in words]
     log_bias = None
     if known:
-        generic = schema.device_kind_words | schema.generic_device_words
-        found = known.matches(word_texts, allowed, generic=generic, intent=intent)
-        if intent in _LIST_INTENTS:  # a list's name stops before "list" ("the packing list" → "packing")
-            found = [(s, a, b - 1 if b > a and word_texts[b] == "list" else b) for s, a, b in found]
+        found = known.matches(word_texts, allowed, generic=schema.not_name_words, intent=intent)
         log_bias = _known_name_bias(found, len(word_texts), tags, known_bonus)
     path = viterbi_bio(np.asarray(rows).reshape(len(rows), len(tags)), tags, allowed, outside_bias, log_bias)
     if log_bias is not None:  # a listed phrase's confidence is the decoder's, bonus included
@@ -263,12 +260,15 @@ _LIST_INTENTS = frozenset({"HassListAddItem"})
 
 
 def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """A list's name runs up to the word "list" ("hardware" + "store" + list → "hardware store"), and "do" of
-    "to do" keeps its "to"."""
+    """A list's name runs up to the word "list" ("hardware" + "store" + list → "hardware store"), never
+    takes it ("packing list" tagged whole, as a listed name is → "packing"), and "do" of "to do" keeps its
+    "to"."""
     taken = _taken_words(spans)
     for span in spans:
         if span[0] != "name":
             continue
+        if span[2] > span[1] and words[span[2]] == "list":
+            span[2] -= 1
         after = range(span[2] + 1, min(span[2] + 3, len(words)))
         for end in after:
             if words[end] == "list":

@@ -403,6 +403,18 @@ def test_committed_handwritten_jsonl_is_current(tmp_path):
     )
 
 
+def test_export_writes_the_names_a_model_at_that_seed_trains_with(tmp_path):
+    """known_names.json beside the dev sets: what `squeezehome train --seed` puts in its model directory."""
+    import json
+
+    from converter.data.datasets import build_datasets
+    from converter.data.export import main
+
+    main([str(tmp_path), "--seed", "3"])
+    written = json.loads((tmp_path / "known_names.json").read_text())
+    assert written == build_datasets(seed=3).names.trained_known_names() and "area" in written
+
+
 def test_volume_step_comes_from_the_hwu_label(schema):
     row = _row("could you please yell the answer out to me", "audio_volume_up")
     assert map_row(row, schema, "t").values == {"volume_step": "up"}

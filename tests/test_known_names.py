@@ -154,6 +154,12 @@ def test_a_name_is_never_forced_where_the_intent_cannot_carry_it(recognizer) -> 
     assert garage.get("device_class") == "garage" and "area" not in garage
 
 
+def test_a_listed_list_name_stops_before_the_word_list(recognizer) -> None:
+    known = KnownNames.from_lists({"name_list": ["packing list", "christmas list"]})
+    assert answer(recognizer, "add passport to my packing list", known)["name"] == "packing"
+    assert answer(recognizer, "can you put tent pegs on the christmas list", known)["name"] == "christmas"
+
+
 def test_a_state_question_about_a_listed_name_keeps_its_state(recognizer) -> None:
     known = KnownNames.from_lists({"name": ["sliding door"]})
     assert answer(recognizer, "is the sliding door open", known) | {"domain": None, "device_class": None} == {

@@ -117,6 +117,10 @@ def test_evaluate_model_dir_prints_metrics(trained, tmp_path, capsys):
     main(["evaluate", "--model", str(trained), str(data), "--json", "--known-names", str(names)])
     with_names = json.loads(capsys.readouterr().out)
     assert with_names["source"].endswith(f"names from {names}") and with_names["n"] == report["n"]
+    from converter.evaluate_cli import recognizer_for_model_dir
+
+    # the model directory's training names decode its dev sets, as in a bundle built from it
+    assert len(recognizer_for_model_dir(trained).bundle_names) > 0
 
 
 @pytest.mark.parametrize(
