@@ -100,6 +100,7 @@ def decode_slots(
     words = words[: len(rows)]
     word_texts = [text[s:e].lower() for _t, s, e in words]
     log_bias = None
+    found: list[tuple[str, int, int]] = []
     if known:
         found = known.matches(word_texts, allowed, generic=schema.not_name_words, intent=intent)
         log_bias = _known_name_bias(found, len(word_texts), tags, known_bonus)
@@ -126,6 +127,17 @@ def decode_slots(
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     if intent in _LIST_INTENTS:
         spans = _whole_list_names(spans, word_texts)
+    listed = {(first, last) for _slot, first, last in found}
+    if intent in _PLAY_INTENTS and "search_query" in allowed:
+        spans = _unplaced_targets_are_queries(spans, word_texts, listed, schema.not_name_words)
+        if not any(span[0] == "search_query" for span in spans):
+            o = tags.index("O")
+            not_o = [1.0 - float(p[o]) for p in rows]
+            spans = _query_after_play_verb(spans, word_texts, not_o, schema.not_name_words)
+    elif intent in _ONE_OF_A_KIND_INTENTS:
+        spans = [
+            span for span in spans if span[0] != "name" or _names_a_device(span, word_texts, listed, intent)
+        ]
     if "name" in allowed and (intent in _TIMER_INTENTS or intent == "HassGetState"):
         o = tags.index("O")
         not_o = [1.0 - float(p[o]) for p in rows]  # a rule's span confidence: how much the model saw a slot
@@ -278,6 +290,132 @@ def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any
         if words[span[1]] == "do" and span[1] > 0 and words[span[1] - 1] == "to" and span[1] - 1 not in taken:
             span[1] -= 1
     return spans
+
+
+_PLAY_INTENTS = frozenset({"HassMediaSearchAndPlay"})
+_TARGET_PREPOSITIONS = frozenset(
+    {"on", "in", "at", "through", "to", "into", "via", "throughout", "across", "around", "over", "near"}
+)
+_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "your"})
+# what may stand between a preposition and the name it introduces: "on **erm the** front speaker", "in **you
+# know the** den"
+_BETWEEN = _DETERMINERS | {"erm", "uh", "um", "er", "like", "actually", "i", "mean", "you", "know", "just"}
+
+
+def _word_before(span: list[Any], words: list[str]) -> str:
+    """The word before a span, past determiners and fillers ("" at the start of the sentence)."""
+    before = span[1] - 1
+    while before >= 0 and words[before] in _BETWEEN:
+        before -= 1
+    return words[before] if before >= 0 else ""
+
+
+def _unplaced_targets_are_queries(
+    spans: list[list[Any]], words: list[str], listed: set[tuple[int, int]], generic: frozenset[str]
+) -> list[list[Any]]:
+    """In a play request the player and the room come after a preposition ("play jazz **on** the kitchen
+    speaker", "**in** the office"); a name or area tagged elsewhere ("play enrique", "play me barcelona by
+    queen", "play my gym playlist") is what to play: it becomes (part of) the ``search_query``. The
+    sentence's first word (a player addressed by name), listed names and device words ("the tv") are left
+    alone."""
+    changed = False
+    for span in spans:
+        if span[0] not in ("name", "area") or span[1] == 0 or (span[1], span[2]) in listed:
+            continue
+        if all(word in generic for word in words[span[1] : span[2] + 1]):
+            continue
+        if _word_before(span, words) not in _TARGET_PREPOSITIONS:
+            span[0] = "search_query"
+            changed = True
+    return _query_without_lead(_merge_adjacent_text_spans(spans, words) if changed else spans, words)
+
+
+_PLAY_VERBS = frozenset({"play", "hear", "playing"})
+_AFTER_VERB_SKIP = frozenset(
+    {"me", "us", "some", "the", "a", "an", "my", "our", "your", "any", "something", "anything"}
+)
+_NOT_A_QUERY_END = frozenset({"now", "please", "next", "again", "too", "then", "thanks"})
+_QUERY_STOPS = _TARGET_PREPOSITIONS | {"with", "for"}
+_NOT_A_QUERY_WORDS = frozenset(
+    {"something", "anything", "music", "songs", "song", "tunes", "stuff", "it", "that", "this", "more", "some",
+     "all", "radio", "track", "tracks", "album", "playlist", "podcast", "movie", "show", "episode", "one", "good"}
+)  # fmt: skip
+
+
+def _query_after_play_verb(
+    spans: list[list[Any]], words: list[str], slot_probs: list[float], generic: frozenset[str]
+) -> list[list[Any]]:
+    """A play request without a query: the untagged words right after "play" / "hear" / "listen to" (up to a
+    tagged span, a preposition or the end; without "me", "some", "now", "please") are what to play ("play
+    **chopin**", "i want to hear **love me**"). Nothing when those are only media words ("play some music")."""
+    taken = _taken_words(spans)
+    verb = next(
+        (
+            i
+            for i, w in enumerate(words)
+            if w in _PLAY_VERBS or (w == "to" and i > 0 and words[i - 1] == "listen")
+        ),
+        None,
+    )
+    if verb is None:
+        return spans
+    first = verb + 1
+    while first < len(words) and first not in taken and words[first] in _AFTER_VERB_SKIP:
+        first += 1
+    last = first
+    while last < len(words) and last not in taken and words[last] not in _QUERY_STOPS:
+        if not (words[last].isalnum() or "'" in words[last]):
+            break
+        last += 1
+    last -= 1
+    while last >= first and words[last] in _NOT_A_QUERY_END:
+        last -= 1
+    run = words[first : last + 1]
+    if not run or all(w in _NOT_A_QUERY_WORDS or w in generic for w in run):
+        return spans
+    query = ["search_query", first, last, min(slot_probs[first : last + 1])]
+    return _query_without_lead(sorted([*spans, query], key=lambda span: span[1]), words)
+
+
+_MEDIA_NOUNS = frozenset({"music", "song", "songs", "track", "tracks", "album", "albums", "stuff", "tunes"})
+
+
+def _query_without_lead(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A query keeps "by <artist>" after a title (SCHEMA.md), but one that starts with it is only the artist:
+    "play music **by queen**", "all songs **of eminem**", "the newest album **by jay z**" → the artist."""
+    for span in spans:
+        if span[0] != "search_query":
+            continue
+        first, last = span[1], span[2]
+        if words[first] in ("all", "some") and first < last and words[first + 1] in _MEDIA_NOUNS:
+            first += 1
+        lead = ("by", "of") if words[first] in _MEDIA_NOUNS and first < last else ()
+        if lead:
+            first += 1
+        if first < last and (words[first] == "by" or (lead and words[first] in lead)):
+            span[1] = first + 1
+    return spans
+
+
+# Intents whose ``name`` is an optional target a home has one or two of: its weather service, its coffee
+# machine. An unlisted word tagged there is far more often part of the request ("the weather **outside**", "my
+# **morning** coffee") than a name.
+_ONE_OF_A_KIND_INTENTS = frozenset({"HassGetWeather", "MakeCoffee"})
+_MACHINE_CUES = frozenset({"on", "using", "with", "in", "at", "from", "start", "run", "use"})
+_MACHINE_NOUNS = _NAME_NOUNS | {"brewer", "maker", "barista", "grinder"}
+
+
+def _names_a_device(span: list[Any], words: list[str], listed: set[tuple[int, int]], intent: str) -> bool:
+    """Whether a ``name`` span of a one-of-a-kind intent is kept. A listed name (the bundle's or the home's)
+    always. A weather service only then: Home Assistant answers a weather name it does not know with an
+    error and no name with the first weather entity. A coffee machine also when the words say it is one:
+    after on/using/with/start/run ("make a latte on the **jura**", "run the **zoel**") or ending in a machine
+    noun ("the **copper coffee machine**")."""
+    if (span[1], span[2]) in listed:
+        return True
+    if intent != "MakeCoffee":
+        return False
+    return _word_before(span, words) in _MACHINE_CUES or words[span[2]] in _MACHINE_NOUNS
 
 
 _TIMER_INTENTS = frozenset({"HassStartTimer", "HassCancelTimer", "HassTimerStatus"})
