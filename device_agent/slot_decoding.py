@@ -134,6 +134,8 @@ def decode_slots(
             o = tags.index("O")
             not_o = [1.0 - float(p[o]) for p in rows]
             spans = _query_after_play_verb(spans, word_texts, not_o, schema.not_name_words)
+        else:
+            spans = _whole_query_words(spans, word_texts)
     elif intent in _ONE_OF_A_KIND_INTENTS:
         spans = [
             span for span in spans if span[0] != "name" or _names_a_device(span, word_texts, listed, intent)
@@ -378,6 +380,38 @@ def _query_after_play_verb(
 
 
 _MEDIA_NOUNS = frozenset({"music", "song", "songs", "track", "tracks", "album", "albums", "stuff", "tunes"})
+_QUERY_EDGE_STOPS = (
+    _QUERY_STOPS | _MEDIA_NOUNS | _AFTER_VERB_SKIP | _NOT_A_QUERY_END | _PLAY_VERBS
+    | {"playlist", "podcast", "movie", "show", "episode", "episodes", "artist", "listen", "put", "queue", "start", "up",
+       "want", "like", "love", "hear", "i", "to", "of", "and", "by", "from", "genre", "favorite", "favourite",
+       "most", "latest", "newest", "rated", "watch", "list", "plz", "thats", "that's", "let's", "lets", "new", "old",
+       "would", "could", "are", "is", "only", "that", "this", "popular"}
+    | _BETWEEN
+)  # fmt: skip
+
+
+def _whole_query_words(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A one-word query the model cut short takes the untagged title words around it: "time to hear me some
+    blake **shelton**" → "blake shelton", "put on cannibal **queen**" → "cannibal queen", "dynamite by **acdc**"
+    → "dynamite by acdc"; never past a verb, a preposition, a media word, a filler or another span."""
+    taken = _taken_words(spans)
+
+    def free(w: int) -> bool:
+        return (
+            0 <= w < len(words)
+            and w not in taken
+            and words[w].isalnum()
+            and words[w] not in _QUERY_EDGE_STOPS
+        )
+
+    for span in spans:
+        if span[0] != "search_query" or span[2] > span[1]:
+            continue
+        while free(span[1] - 1) or (span[1] >= 2 and words[span[1] - 1] == "by" and free(span[1] - 2)):
+            span[1] -= 2 if words[span[1] - 1] == "by" else 1
+        while free(span[2] + 1):
+            span[2] += 1
+    return _query_without_lead(_merge_adjacent_text_spans(spans, words), words)
 
 
 def _query_without_lead(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

@@ -609,6 +609,28 @@ def test_the_words_after_play_are_not_the_query_when_the_model_tagged_one(schema
     assert slot_values_dict(slots)["search_query"] == "queen"
 
 
+@pytest.mark.parametrize(
+    ("text", "word_tags", "query"),
+    [
+        # a one-word query takes the untagged title words around it ...
+        ("time to hear me some blake shelton", ["O"] * 6 + ["B-search_query"], "blake shelton"),
+        ("put on cannibal queen", ["O", "O", "O", "B-search_query"], "cannibal queen"),
+        ("play dynamite by acdc", ["O", "O", "O", "B-search_query"], "dynamite by acdc"),
+        ("play daddy yankee please", ["O", "B-search_query", "O", "O"], "daddy yankee"),
+        # ... but not past a media word, a preposition, a filler or a verb
+        ("play the song let it be", ["O", "O", "B-media_class", "O", "O", "B-search_query"], "let it be"),
+        ("play some jazz in the kitchen", ["O", "O", "B-search_query", "O", "O", "O"], "jazz"),
+        ("play uh coldplay", ["O", "O", "B-search_query"], "coldplay"),
+        ("play my favorite country song", ["O", "O", "O", "B-search_query", "O"], "country"),
+        # a query of several words is the model's own
+        ("play smooth jazz classics now", ["O", "B-search_query", "I-search_query", "O", "O"], "smooth jazz"),
+    ],
+)  # fmt: skip
+def test_a_one_word_query_takes_the_title_words_around_it(schema, bert_tok, text, word_tags, query):
+    slots = _decode_word_tags(schema, bert_tok, text, "HassMediaSearchAndPlay", word_tags)
+    assert slot_values_dict(slots)["search_query"] == query
+
+
 def test_a_listed_player_stays_a_name_in_a_play_request(schema, bert_tok):
     known = KnownNames.from_lists({"name_media_player": ["den speaker"]})
     slots = _decode_word_tags(
