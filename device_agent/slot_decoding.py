@@ -318,11 +318,14 @@ def _unplaced_targets_are_queries(
     """In a play request the player and the room come after a preposition ("play jazz **on** the kitchen
     speaker", "**in** the office"); a name or area tagged elsewhere ("play enrique", "play me barcelona by
     queen", "play my gym playlist") is what to play: it becomes (part of) the ``search_query``. The
-    sentence's first word (a player addressed by name), listed names and device words ("the tv") are left
-    alone."""
+    sentence's first word (a player addressed by name), listed names (unless a kind of media follows: "my
+    **gym** playlist") and device words ("the tv") are left alone."""
     changed = False
+    classed = {span[1] - 1 for span in spans if span[0] == "media_class"}  # "my **gym** playlist"
     for span in spans:
-        if span[0] not in ("name", "area") or span[1] == 0 or (span[1], span[2]) in listed:
+        if span[0] not in ("name", "area") or span[1] == 0:
+            continue
+        if (span[1], span[2]) in listed and span[2] not in classed:
             continue
         if all(word in generic for word in words[span[1] : span[2] + 1]):
             continue

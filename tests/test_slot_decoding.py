@@ -637,6 +637,17 @@ def test_a_listed_player_stays_a_name_in_a_play_request(schema, bert_tok):
         schema, bert_tok, "play den speaker", "HassMediaSearchAndPlay", ["O", "B-name", "I-name"], known
     )
     assert slot_values_dict(slots).get("name") == "den speaker"
+    # ... but a listed room followed by a kind of media is what to play ("my workout playlist")
+    known = KnownNames.from_lists({"area": ["gym"]})
+    slots = _decode_word_tags(
+        schema,
+        bert_tok,
+        "play my gym playlist",
+        "HassMediaSearchAndPlay",
+        ["O", "O", "B-area", "B-media_class"],
+        known,
+    )
+    assert slot_values_dict(slots) == {"search_query": "gym", "media_class": "playlist"}
 
 
 @pytest.mark.parametrize(
