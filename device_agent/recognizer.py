@@ -23,7 +23,7 @@ import numpy as np
 from device_agent.errors import UserError
 from device_agent.known_names import KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
-from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict
+from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict, tags_a_slot
 from device_agent.wordpiece import Encoding, WordPieceTokenizer
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 class Recognizer:
     """Tokenize → run the joint model → threshold the intent → decode the slots; an answer without a slot
-    its intent requires one of (schema ``requires_one_of``: "is it on?" for HassGetState) is not recognized.
+    its intent requires one of (schema ``requires_one_of``: "is it on?" for HassGetState) is not recognized,
+    nor is an intent without slots whose sentence the tagger fills with one ("cancel my gym membership").
 
     Args:
         run_batch: the model as a function of ``input_ids``/``attention_mask`` ``[N, L]`` (see ``BatchRunner``).
@@ -297,6 +298,8 @@ class Recognizer:
         if not accepted:
             return Recognition(text, None, confidence)
         intent = self.labels[best]
+        if not self.schema.intent_slots(intent) and tags_a_slot(encoding, slot_logits, self.schema):
+            return Recognition(text, None, confidence)  # "cancel my gym membership" is no bare "never mind"
         bias = self.slot_outside_bias if slot_outside_bias is None else slot_outside_bias
         slots = decode_slots(
             text,

@@ -723,6 +723,19 @@ def _join_hyphenated(words: list[list[int]], tokens: Sequence[str]) -> list[list
     return out
 
 
+def tags_a_slot(encoding: Any, tag_probs: np.ndarray, schema: Schema, min_probability: float = 0.5) -> bool:
+    """Whether the tagger, unconstrained by any intent, puts some word in a slot with at least
+    ``min_probability`` ("cancel my **gym** membership": area)."""
+    probs = _as_probabilities(np.asarray(tag_probs, dtype=np.float32))
+    outside = schema.slot_tags.index("O")
+    for token, _start, _end in word_spans(encoding):
+        if token < len(probs):
+            best = int(np.argmax(probs[token]))
+            if best != outside and probs[token][best] >= min_probability:
+                return True
+    return False
+
+
 def _as_probabilities(x: np.ndarray) -> np.ndarray:
     if x.size and (x.min() < 0 or not np.allclose(x.sum(-1), 1.0, atol=1e-2)):
         e = np.exp(x - x.max(-1, keepdims=True))

@@ -15,6 +15,7 @@ from device_agent.bundle import BundleError, default_bundle_dir, load_bundle
 from device_agent.errors import UserError
 from device_agent.recognizer import Recognition, Recognizer
 from device_agent.schema import NOT_RECOGNIZED
+from device_agent.slot_decoding import tags_a_slot
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +194,24 @@ def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognize
     assert slots[-3.0][0] == {"name": "pool pump", "state": "off"}
     # nothing tagged: the domain is still inferred, and "is the {name} {state}" is read by the decoder's rule
     assert slots[20.0] == [{"name": "pool pump", "state": "off"}, {"domain": "light"}]
+
+
+def test_a_slotless_intent_whose_sentence_names_something_is_not_recognized(recognizer):
+    """HassNevermind carries no slot: a sentence whose words the tagger puts in one (a room, a device) is about
+    something else, however sure the intent head is."""
+    near_misses = ["cancel my gym membership", "my landlord never fixes the heating"]
+    outputs = recognizer.model_outputs(near_misses)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassNevermind"] * 2
+    assert all(tags_a_slot(enc, slots, recognizer.schema) for enc, _intent, slots in outputs)
+    assert [r.intent for r in recognizer.recognize_many(near_misses)] == [None, None]
+    bare = ["never mind", "cancel that please", "forget it", "what time is it", "what's the date today"]
+    assert [r.intent for r in recognizer.recognize_many(bare)] == [
+        "HassNevermind",
+        "HassNevermind",
+        "HassNevermind",
+        "HassGetCurrentTime",
+        "HassGetCurrentDate",
+    ]
 
 
 def test_a_state_question_about_nothing_is_not_recognized(tmp_path, recognizer):
