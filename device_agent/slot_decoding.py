@@ -31,7 +31,7 @@ import numpy as np
 
 from device_agent.known_names import DEFAULT_KNOWN_NAME_BONUS, KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
-from device_agent.value_normalizers import normalize_value, parse_number
+from device_agent.value_normalizers import fractional_durations, normalize_value, parse_number
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,9 @@ def decode_slots(
 
     spans = _merge_adjacent_text_spans(spans, word_texts)
     spans = _with_spelled_decimals(spans, word_texts, schema)
+    spans = [
+        span for span in spans if _has_value(span, text, words, schema)
+    ]  # frees "bread" for a timer name
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     if intent in _LIST_INTENTS:
         spans = _whole_list_names(spans, word_texts)
@@ -164,10 +167,29 @@ def decode_slots(
         if value is None or (slot == "name" and _is_generic_device_word(value, schema)):
             continue
         out.append(SlotValue(slot, raw, value, spec.kind, start, end, round(conf, 4)))
+    if allowed & set(DURATION_SLOTS):
+        out = _with_fractional_durations(out, text, allowed, schema)
     out += infer_slots(
         text, intent, schema, exclude=[(s.start, s.end) for s in out if s.slot in ("area", "floor")]
     )
     return out
+
+
+def _with_fractional_durations(
+    out: list[SlotValue], text: str, allowed: set[str], schema: Schema
+) -> list[SlotValue]:
+    """A duration said with a fraction replaces the duration values the tags gave around it: "half an hour" is
+    minutes 30 (the tags give "an hour" → hours 1), "an hour and a half" hours 1 + minutes 30."""
+    for start, end, parts in fractional_durations(text):
+        if not set(parts) <= allowed:
+            continue
+        near = [s for s in out if s.slot in DURATION_SLOTS and s.start < end and start < s.end]
+        confidence = min((s.confidence for s in near), default=0.0)
+        out = [s for s in out if s not in near and not (s.slot in parts and s.slot in DURATION_SLOTS)]
+        raw = text[start:end]
+        for slot, value in parts.items():
+            out.append(SlotValue(slot, raw, value, schema.slot(slot).kind, start, end, round(confidence, 4)))
+    return sorted(out, key=lambda s: s.start)
 
 
 DURATION_SLOTS = ("hours", "minutes", "seconds")
@@ -587,6 +609,19 @@ def _with_spelled_decimals(spans: list[list[Any]], words: list[str], schema: Sch
         if end > point + 1:
             span[2] = end - 1
     return out
+
+
+_NUMBER_KINDS = frozenset({"integer_percent", "number", "duration_part"})
+
+
+def _has_value(span: list[Any], text: str, words: list[tuple[int, int, int]], schema: Schema) -> bool:
+    """False for a number slot's span that holds no number ("start a timer named **bread**" tagged as minutes):
+    it would be dropped anyway, and its words are left to the rules that come after."""
+    spec = schema.slot(span[0])
+    if spec.kind not in _NUMBER_KINDS:
+        return True
+    start, end = _whole_words(text, words[span[1]][1], words[span[2]][2])
+    return normalize_value(spec.kind, text[start:end], span[0], spec.values) is not None
 
 
 def _is_digit_word(word: str) -> bool:

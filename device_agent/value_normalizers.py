@@ -157,6 +157,57 @@ def normalize_duration_part(text: str) -> int | None:
     return int(round(value))
 
 
+_SMALL_NUMBER = (
+    r"(?:(?:twenty|thirty|forty|fifty)[ -])?(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|\d+)"
+)
+_FRACTION_WORDS = {"half": 0.5, "a half": 0.5, "a quarter": 0.25, "quarter": 0.25, "three quarters": 0.75}
+_SMALLER_UNIT = {"hour": ("hours", "minutes"), "minute": ("minutes", "seconds")}
+_DURATION_FRACTIONS = [
+    # "two and a half hours", "one and a quarter minutes"
+    re.compile(
+        rf"\b(?P<num>{_SMALL_NUMBER}) and (?P<frac>a half|a quarter|three quarters) (?P<unit>hour|minute)s?\b"
+    ),
+    # "an hour and a half", "two minutes and a half"
+    re.compile(
+        rf"\b(?P<num>{_SMALL_NUMBER}) (?P<unit>hour|minute)s? and (?P<frac>a half|a quarter|three quarters)\b"
+    ),
+    # "1.5 hours", "2.5 minutes"
+    re.compile(r"\b(?P<num>\d+)(?P<dec>\.\d+) ?(?P<unit>hour|minute)s?\b"),
+    # "half an hour", "a quarter of an hour", "three quarters of an hour", "half a minute", "a half hour"
+    re.compile(
+        r"\b(?:(?:a|one) )?(?P<frac>half|quarter|three quarters)(?: of)?(?: an?)? (?P<unit>hour|minute)s?\b"
+    ),
+]
+
+
+def fractional_durations(text: str) -> list[tuple[int, int, dict[str, int]]]:
+    """Durations said with a fraction, as whole hours/minutes/seconds: "half an hour" → minutes 30, "an hour and
+    a half" → hours 1 + minutes 30, "1.5 minutes" → minutes 1 + seconds 30. ``(start, end, parts)`` per match,
+    in text order, non-overlapping (the longest patterns first)."""
+    low = text.lower()
+    found: list[tuple[int, int, dict[str, int]]] = []
+    if len(low) != len(text):  # offsets must stay the text's own ("İ" lower-cases to two characters)
+        return found
+    for pattern in _DURATION_FRACTIONS:
+        for m in pattern.finditer(low):
+            if any(m.start() < end and start < m.end() for start, end, _ in found):
+                continue
+            groups = m.groupdict()
+            whole = 0.0
+            if groups.get("num"):
+                num = groups["num"]
+                whole = 1.0 if num in ("a", "an", "one") else (parse_number(num) or 0.0)
+            fraction = float(groups["dec"]) if groups.get("dec") else _FRACTION_WORDS[groups["frac"]]
+            unit, smaller = _SMALLER_UNIT[groups["unit"]]
+            parts = {unit: int(whole)} if whole >= 1 else {}
+            rest = round((whole - int(whole) + fraction) * 60)
+            if rest:
+                parts[smaller] = rest
+            found.append((m.start(), m.end(), parts))
+    return sorted(found)
+
+
 _COLOR_ALIASES = {"grey": "gray", "violet": "purple", "aqua": "cyan", "colour": "", "color": "", "coloured": "",
                   "colored": "", "light": "light", "the": ""}  # fmt: skip
 

@@ -713,6 +713,25 @@ def test_a_list_name_runs_up_to_the_word_list(schema, bert_tok, text, word_tags,
 
 
 @pytest.mark.parametrize(
+    ("text", "word_tags", "expected"),
+    [
+        # the tagger reads "an hour" of "half an hour" as hours 1
+        ("set a timer for half an hour", ["O"] * 5 + ["B-hours", "I-hours"], {"minutes": 30}),
+        ("set a timer for an hour and a half", ["O"] * 4 + ["B-hours", "I-hours", "O", "O", "O"],
+         {"hours": 1, "minutes": 30}),
+        ("pasta timer for 1.5 hours", ["B-name", "O", "O", "B-hours", "O", "O", "I-hours"],
+         {"name": "pasta", "hours": 1, "minutes": 30}),
+        # a number slot tagged on a word that holds no number leaves it to the timer-name rule
+        ("start a timer named bread for 5 minutes", ["O"] * 4 + ["B-minutes", "O", "B-minutes", "I-minutes"],
+         {"name": "bread", "minutes": 5}),
+    ],
+)  # fmt: skip
+def test_timer_durations_with_fractions_and_names(schema, bert_tok, text, word_tags, expected):
+    slots = _decode_word_tags(schema, bert_tok, text, "HassStartTimer", word_tags)
+    assert slot_values_dict(slots) == expected
+
+
+@pytest.mark.parametrize(
     ("word_tags", "temperature"),
     [
         # "set the heat to twenty one point five": the decimal part tagged as a second span, or left O

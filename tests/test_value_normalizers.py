@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from converter.data.template_sampler import number_words
 from device_agent.value_normalizers import (
+    fractional_durations,
     normalize_color,
     normalize_duration_part,
     normalize_media_class,
@@ -81,6 +82,35 @@ def test_number(text, value):
 @pytest.mark.parametrize("text, value", [("five", 5), ("an", 1), ("a", 1), ("90", 90), ("twenty five", 25)])
 def test_duration_part(text, value):
     assert normalize_duration_part(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("set a timer for half an hour", {"minutes": 30}),
+        ("a half hour timer", {"minutes": 30}),
+        ("half a minute", {"seconds": 30}),
+        ("a quarter of an hour", {"minutes": 15}),
+        ("three quarters of an hour", {"minutes": 45}),
+        ("an hour and a half", {"hours": 1, "minutes": 30}),
+        ("two and a half minutes", {"minutes": 2, "seconds": 30}),
+        ("twenty five and a half minutes", {"minutes": 25, "seconds": 30}),
+        ("one and a quarter hours", {"hours": 1, "minutes": 15}),
+        ("pasta for 1.5 hours", {"hours": 1, "minutes": 30}),
+        ("Half An Hour", {"minutes": 30}),
+    ],
+)
+def test_a_duration_with_a_fraction_is_whole_parts(text, parts):
+    ((start, end, got),) = fractional_durations(text)
+    assert got == parts
+    assert text[start:end].lower().split()[-1].rstrip("s") in ("hour", "minute", "half", "quarter")
+
+
+@pytest.mark.parametrize(
+    "text", ["set the lights to half", "ten minutes", "half past nine", "the second half", ""]
+)
+def test_no_fraction_no_duration(text):
+    assert fractional_durations(text) == []
 
 
 def test_parse_number_edge_cases():
