@@ -31,7 +31,7 @@ import numpy as np
 
 from device_agent.known_names import DEFAULT_KNOWN_NAME_BONUS, KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
-from device_agent.value_normalizers import fractional_durations, normalize_value, parse_number
+from device_agent.value_normalizers import COLOR_WORDS, fractional_durations, normalize_value, parse_number
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,8 @@ def decode_slots(
     spans = _with_room_modifier(_with_trailing_device_noun(spans, word_texts), word_texts)
     if intent in _LIST_INTENTS:
         spans = _whole_list_names(spans, word_texts)
+    if "color" in allowed and not any(span[0] == "color" for span in spans):
+        spans = _colour_word_is_the_colour(spans, word_texts)
     listed = {(first, last) for _slot, first, last in found}
     if intent in _PLAY_INTENTS and "search_query" in allowed:
         spans = _unplaced_targets_are_queries(spans, word_texts, listed, schema.not_name_words)
@@ -289,6 +291,16 @@ def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list
         nxt = span[2] + 1
         if span[0] == "name" and nxt < len(words) and nxt not in taken and words[nxt] in _NAME_NOUNS:
             span[2] = nxt
+    return spans
+
+
+def _colour_word_is_the_colour(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A light-setting request the model gave no colour, whose lone colour word it read as a room or a name
+    ("turn the hallway light **red**" → area red), sets that colour."""
+    for span in spans:
+        if span[0] in ("area", "name") and span[1] == span[2] and words[span[1]] in COLOR_WORDS:
+            span[0] = "color"
+            break
     return spans
 
 
@@ -569,8 +581,9 @@ def _duration_slot_by_unit(text: str, start: int, end: int, slot: str, allowed: 
 
 
 def _merge_adjacent_text_spans(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper"), and search-query
-    spans across "by" ("bohemian rhapsody" by "queen" → "bohemian rhapsody by queen")."""
+    """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper"), search-query
+    spans across "by" ("bohemian rhapsody" by "queen" → "bohemian rhapsody by queen"), and items across "and"
+    or a comma: "add eggs and milk" is one item, "eggs and milk", as Home Assistant's list takes it."""
     merged: list[list[Any]] = []
     for span in spans:
         prev = merged[-1] if merged else None
@@ -579,7 +592,10 @@ def _merge_adjacent_text_spans(spans: list[list[Any]], words: list[str]) -> list
         across_by = (
             same and span[0] == "search_query" and prev[2] == span[1] - 2 and words[span[1] - 1] == "by"
         )
-        if back_to_back or across_by:
+        across_and = (
+            same and span[0] == "item" and prev[2] == span[1] - 2 and words[span[1] - 1] in (",", "and", "&")
+        )
+        if back_to_back or across_by or across_and:
             prev[2] = span[2]
             prev[3] = min(prev[3], span[3])
         else:
@@ -608,7 +624,30 @@ def _with_spelled_decimals(spans: list[list[Any]], words: list[str], schema: Sch
             end += 1
         if end > point + 1:
             span[2] = end - 1
-    return out
+    return _with_and_a_half(out, words, schema)
+
+
+_AND_FRACTIONS = (["and", "a", "half"], ["and", "a", "quarter"], ["and", "three", "quarters"])
+
+
+def _with_and_a_half(spans: list[list[Any]], words: list[str], schema: Schema) -> list[list[Any]]:
+    """A number takes "and a half" / "and a quarter" right after it ("21" + "and a half" → 21.5), whether the
+    model tagged "half" as a second span of the slot or left it untagged."""
+    for span in spans:
+        if schema.slot(span[0]).kind != "number":
+            continue
+        after = span[2] + 1
+        fraction = next((f for f in _AND_FRACTIONS if words[after : after + len(f)] == f), None)
+        if fraction is None:
+            continue
+        end = after + len(fraction) - 1
+        others = [o for o in spans if o is not span and o[1] <= end and o[2] >= after]
+        if normalize_value("number", " ".join(words[span[1] : end + 1])) is not None and all(
+            o[0] == span[0] and o[1] >= after and o[2] <= end for o in others
+        ):
+            span[2] = end
+            spans = [o for o in spans if o not in others]
+    return spans
 
 
 _NUMBER_KINDS = frozenset({"integer_percent", "number", "duration_part"})

@@ -208,6 +208,12 @@ def fractional_durations(text: str) -> list[tuple[int, int, dict[str, int]]]:
     return sorted(found)
 
 
+# Colour words a light takes (Home Assistant reads CSS colour names); a room or a device is rarely called one.
+COLOR_WORDS = frozenset(
+    {"red", "green", "blue", "yellow", "orange", "purple", "pink", "white", "gray", "grey", "cyan", "magenta",
+     "violet", "indigo", "turquoise", "teal", "amber", "gold", "lavender", "lime", "crimson", "aqua", "coral",
+     "salmon", "navy", "maroon"}
+)  # fmt: skip
 _COLOR_ALIASES = {"grey": "gray", "violet": "purple", "aqua": "cyan", "colour": "", "color": "", "coloured": "",
                   "colored": "", "light": "light", "the": ""}  # fmt: skip
 

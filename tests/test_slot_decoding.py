@@ -732,6 +732,34 @@ def test_timer_durations_with_fractions_and_names(schema, bert_tok, text, word_t
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "expected"),
+    [
+        # "and a half" belongs to the number before it, tagged as a second span or not at all
+        ("turn the heating up to 21 and a half degrees", "HassClimateSetTemperature",
+         ["O"] * 5 + ["B-temperature", "O", "O", "B-temperature", "O"], {"temperature": 21.5}),
+        ("set the heat to twenty one and a half", "HassClimateSetTemperature",
+         ["O"] * 4 + ["B-temperature", "I-temperature", "O", "O", "O"], {"temperature": 21.5}),
+        ("set the heat to 20 and a quarter degrees", "HassClimateSetTemperature",
+         ["O"] * 4 + ["B-temperature", "O", "O", "O", "O"], {"temperature": 20}),  # no reading of "and a quarter"
+        # items across "and" or a comma are one item, as Home Assistant's list takes it
+        ("add eggs and milk to my shopping list", "HassShoppingListAddItem",
+         ["O", "B-item", "O", "B-item", "O", "O", "O", "O"], {"item": "eggs and milk"}),
+        ("add eggs, milk and bread to the list", "HassShoppingListAddItem",
+         ["O", "B-item", "O", "B-item", "O", "B-item", "O", "O", "O"], {"item": "eggs, milk and bread"}),
+        # a lone colour word read as a room or a name is the colour
+        ("turn the hallway light red", "HassLightSet", ["O", "O", "B-area", "O", "B-area"],
+         {"area": "hallway", "color": "red"}),
+        ("turn on the red lamp", "HassTurnOn", ["O", "O", "O", "B-name", "I-name"], {"name": "red lamp"}),
+    ],
+)  # fmt: skip
+def test_halves_lists_and_colours(schema, bert_tok, text, intent, word_tags, expected):
+    slots = _decode_word_tags(schema, bert_tok, text, intent, word_tags)
+    assert {
+        k: v for k, v in slot_values_dict(slots).items() if k not in ("domain", "device_class")
+    } == expected
+
+
+@pytest.mark.parametrize(
     ("word_tags", "temperature"),
     [
         # "set the heat to twenty one point five": the decimal part tagged as a second span, or left O
