@@ -505,7 +505,8 @@ _NOT_TIMER_NAMES = frozenset(
 
 def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[float]) -> list[list[Any]]:
     """The schema's timer names: the words before "timer" ("start a **pasta** timer", "the **eggs** timer")
-    or after "timer named/called" are the ``name`` when the model left them untagged and tagged no name."""
+    or after "timer named/called/for" ("a ten minute timer for the **eggs**") are the ``name`` when the model
+    left them untagged and tagged no name."""
     if any(span[0] == "name" for span in spans):
         return spans
     taken = _taken_words(spans)
@@ -523,8 +524,11 @@ def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[
         while first > 0 and t - first < 3 and free(first - 1):
             first -= 1
         last = t
-        if first == t and t + 1 < len(words) and words[t + 1] in ("named", "called"):
-            first = last = t + 2
+        if first == t and t + 1 < len(words) and words[t + 1] in ("named", "called", "for"):
+            first = t + 2  # Home Assistant's "ten minute timer named / called / for {name}"
+            while first < len(words) and first not in taken and words[first] in ("the", "my", "our"):
+                first += 1
+            last = first
             while last < len(words) and last - first < 3 and free(last):
                 last += 1
         if first < last:

@@ -789,6 +789,15 @@ def test_a_spelled_decimal_belongs_to_its_number(schema, bert_tok, word_tags, te
         ),
         ("delete the egg timer", "HassCancelTimer", ["O"] * 4, {"name": "egg"}),
         ("stop my timer named potatoes", "HassCancelTimer", ["O"] * 5, {"name": "potatoes"}),
+        # Home Assistant's "ten minute timer for {name}" (a duration after "for" is none)
+        (
+            "set a 10 minute timer for the eggs",
+            "HassStartTimer",
+            ["O", "O", "B-minutes", "O", "O", "O", "O", "O"],
+            {"minutes": 10, "name": "eggs"},
+        ),
+        ("set a timer for two hours", "HassStartTimer", ["O"] * 4 + ["B-hours", "O"], {"hours": 2}),
+        ("set a timer for an hour", "HassStartTimer", ["O"] * 4 + ["B-hours", "I-hours"], {"hours": 1}),
         # durations, determiners, verbs and tagged areas are no names; a tagged name is kept as tagged
         ("start a ten minute timer", "HassStartTimer", ["O", "O", "B-minutes", "O", "O"], {"minutes": 10}),
         ("cancel the timer", "HassCancelTimer", ["O"] * 3, {}),
