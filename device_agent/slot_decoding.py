@@ -132,6 +132,8 @@ def decode_slots(
         spans = _whole_list_names(spans, word_texts)
     if "color" in allowed and not any(span[0] == "color" for span in spans):
         spans = _colour_word_is_the_colour(spans, word_texts)
+    if "color" in allowed:
+        spans = _colour_after_to(spans, word_texts)
     listed = {(first, last) for _slot, first, last in found}
     if intent in _PLAY_INTENTS and "search_query" in allowed:
         spans = _unplaced_targets_are_queries(spans, word_texts, listed, schema.not_name_words)
@@ -304,6 +306,23 @@ def _colour_word_is_the_colour(spans: list[list[Any]], words: list[str]) -> list
     return spans
 
 
+def _colour_after_to(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """'from blue to white': the colour to set is the one after "to" (tagged, or a colour word a few words
+    on: "to a nice **blue**"), not the one after "from"."""
+    for span in spans:
+        if span[0] != "color" or span[1] == 0 or words[span[1] - 1] != "from":
+            continue
+        to = next((k for k in range(span[2] + 1, min(span[2] + 3, len(words))) if words[k] == "to"), None)
+        if to is None:
+            continue
+        for j in range(to + 1, min(to + 4, len(words))):
+            target = next((o for o in spans if o[0] == "color" and o[1] == j), None)
+            if target is not None or words[j] in COLOR_WORDS:
+                rest = [o for o in spans if o is not span and o is not target]
+                return sorted([*rest, target or ["color", j, j, span[3]]], key=lambda o: o[1])
+    return spans
+
+
 _LIST_INTENTS = frozenset({"HassListAddItem"})
 
 
@@ -451,12 +470,28 @@ def _whole_query_words(spans: list[list[Any]], words: list[str]) -> list[list[An
     return _query_without_lead(_merge_adjacent_text_spans(spans, words), words)
 
 
+_QUERY_NEVER_ENDS = frozenset({"by", "from", "of", "and", "the", "to", "for", "a"})
+
+
 def _query_without_lead(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """A query keeps "by <artist>" after a title (SCHEMA.md), but one that starts with it is only the artist:
-    "play music **by queen**", "all songs **of eminem**", "the newest album **by jay z**" → the artist."""
+    "play music **by queen**", "all songs **of eminem**", "the newest album **by jay z**" → the artist. A
+    leading "music" is no part of a title ("play music **true love**"), nor a trailing "by" ("the veldt by")."""
     for span in spans:
         if span[0] != "search_query":
             continue
+        while span[2] > span[1] and words[span[2]] in _QUERY_NEVER_ENDS:
+            span[2] -= 1
+        if (
+            words[span[1]] in ("music", "songs", "tunes")
+            and span[2] > span[1]
+            and words[span[1] + 1]
+            not in (
+                "by",
+                "of",
+            )
+        ):
+            span[1] += 1
         first, last = span[1], span[2]
         if words[first] in ("all", "some") and first < last and words[first + 1] in _MEDIA_NOUNS:
             first += 1
@@ -499,6 +534,11 @@ _NOT_TIMER_NAMES = frozenset(
         "secs", "hr", "hrs", "half", "quarter", "and", "for", "of", "to", "on", "in", "off", "set", "start",
         "stop", "cancel", "pause", "is", "how", "long", "much", "left", "named", "called", "delete", "remove",
         "clear", "end", "kill", "restart", "resume", "create", "make", "add", "put", "check", "please",
+        # fillers, pronouns, greetings and question words are no names either ("timer for **me**", "hey there
+        # timer", "when will timer end")
+        "me", "us", "you", "i", "it", "like", "actually", "mean", "know", "just", "um", "uh", "er", "erm", "so",
+        "ok", "okay", "hey", "hi", "there", "would", "could", "can", "will", "does", "do", "are", "when", "what",
+        "what's", "whats", "how's", "hows", "status", "thanks", "thank", "computer",
     }
 )  # fmt: skip
 

@@ -553,6 +553,12 @@ def test_a_coffee_machine_the_words_point_at_is_kept_unlisted(schema, bert_tok, 
          "I-search_query"], {"search_query": "jay z", "media_class": "album"}),
         ("play of monsters and men", ["O"] + ["B-search_query"] + ["I-search_query"] * 3,
          {"search_query": "of monsters and men"}),
+        # ... nor does a leading "music" or a trailing "by" belong to it; a trailing "on" may ("walking on")
+        ("play music true love", ["O", "B-search_query", "I-search_query", "I-search_query"],
+         {"search_query": "true love"}),
+        ("play the veldt by", ["O", "O", "B-search_query", "I-search_query"], {"search_query": "veldt"}),
+        ("i would like to hear walking on", ["O"] * 5 + ["B-search_query", "I-search_query"],
+         {"search_query": "walking on"}),
         # ... also past fillers
         (
             "play jazz on erm the kitchen speaker",
@@ -750,6 +756,14 @@ def test_timer_durations_with_fractions_and_names(schema, bert_tok, text, word_t
         ("turn the hallway light red", "HassLightSet", ["O", "O", "B-area", "O", "B-area"],
          {"area": "hallway", "color": "red"}),
         ("turn on the red lamp", "HassTurnOn", ["O", "O", "O", "B-name", "I-name"], {"name": "red lamp"}),
+        # "from blue to white": the colour after "to"
+        ("change the lights from blue to white", "HassLightSet", ["O", "O", "O", "O", "B-color", "O", "O"],
+         {"color": "white"}),
+        ("change the lights from red to a nice blue", "HassLightSet", ["O"] * 4 + ["B-color"] + ["O"] * 4,
+         {"color": "blue"}),
+        ("change the lights from red to warm white", "HassLightSet",
+         ["O"] * 4 + ["B-color", "O", "B-color", "I-color"], {"color": "warm white"}),
+        ("change from red to something else", "HassLightSet", ["O", "O", "B-color", "O", "O", "O"], {"color": "red"}),
     ],
 )  # fmt: skip
 def test_halves_lists_and_colours(schema, bert_tok, text, intent, word_tags, expected):
@@ -798,6 +812,16 @@ def test_a_spelled_decimal_belongs_to_its_number(schema, bert_tok, word_tags, te
         ),
         ("set a timer for two hours", "HassStartTimer", ["O"] * 4 + ["B-hours", "O"], {"hours": 2}),
         ("set a timer for an hour", "HassStartTimer", ["O"] * 4 + ["B-hours", "I-hours"], {"hours": 1}),
+        # fillers, pronouns and question words are no names
+        ("stop all the timers for me please", "HassCancelTimer", ["O"] * 7, {}),
+        (
+            "timer for like twenty minutes",
+            "HassStartTimer",
+            ["O", "O", "O", "B-minutes", "I-minutes"],
+            {"minutes": 20},
+        ),
+        ("when will timer end", "HassTimerStatus", ["O"] * 4, {}),
+        ("hey there timer for 29 hours", "HassStartTimer", ["O"] * 4 + ["B-hours", "O"], {"hours": 29}),
         # durations, determiners, verbs and tagged areas are no names; a tagged name is kept as tagged
         ("start a ten minute timer", "HassStartTimer", ["O", "O", "B-minutes", "O", "O"], {"minutes": 10}),
         ("cancel the timer", "HassCancelTimer", ["O"] * 3, {}),
