@@ -126,6 +126,17 @@ def _row(text, intent, *slots):
             {},
         ),
         (_row("make it louder", "audio_volume_up"), "HassSetVolumeRelative", {"volume_step": "up"}),
+        # "TO fifty" is an absolute level, as for lights
+        (
+            _row("increase the volume to fifty", "audio_volume_up", ("change_amount", "to fifty")),
+            "HassSetVolume",
+            {"volume_level": 50},
+        ),
+        (
+            _row("turn the volume up by ten", "audio_volume_up", ("change_amount", "by ten")),
+            "HassSetVolumeRelative",
+            {"volume_step": "up"},
+        ),
         (
             _row("play some jazz", "play_music", ("music_genre", "jazz")),
             "HassMediaSearchAndPlay",

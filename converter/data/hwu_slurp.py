@@ -6,7 +6,8 @@ in place, mapped to the schema and labelled with the same value conventions as e
 
 - iot / audio intents map to schema intents (``iot_hue_lightup`` → LightBrighten, ``iot_cleaning`` →
   HassVacuumStart, ``audio_volume_mute`` → HassMediaPlayerMute …); "dim the lights TO 30%" becomes
-  HassLightSet (an absolute level), "BY 30%" stays LightDim with brightness 30.
+  HassLightSet (an absolute level), "BY 30%" stays LightDim with brightness 30; likewise "increase the volume
+  TO fifty" becomes HassSetVolume (volume_level 50), "turn it up" stays HassSetVolumeRelative.
 - ``house_place`` → area (floor for "upstairs"/"… floor"); ``device_type`` → name unless it is only a
   kind of device ("lights", "smart plug"), which gives a domain instead; ``color_type`` → color when it
   is a colour; ``coffee_type`` → coffee_type; ``change_amount`` → brightness.
@@ -164,6 +165,14 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
             if value.lower().startswith("to ") and intent != "HassLightSet":
                 intent = "HassLightSet"
             spans.append(("brightness", start, end))
+        elif (
+            slot_type == "change_amount"
+            and label in _VOLUME_STEP
+            and value.lower().startswith("to ")
+            and normalize_percent(value) is not None
+        ):  # "increase the volume TO fifty": an absolute level, as for lights
+            intent, label = "HassSetVolume", "audio_volume_set"
+            spans.append(("volume_level", start, end))
     ex = make_example(text, intent, spans, schema, source, strict=False)
     if ex is not None and label in _VOLUME_STEP:  # the label says which way, whatever the words
         ex = Example(
