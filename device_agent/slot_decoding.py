@@ -417,8 +417,11 @@ def _query_after_play_verb(
     )
     if verb is None:
         return spans
-    first = verb + 1
-    while first < len(words) and first not in taken and words[first] in _AFTER_VERB_SKIP:
+    classed = {w for span in spans if span[0] == "media_class" for w in range(span[1], span[2] + 1)}
+    first = verb + 1  # past "me", "some", "the" and a kind of media ("play the **album** thriller")
+    while first < len(words) and (
+        first in classed or (first not in taken and words[first] in _AFTER_VERB_SKIP)
+    ):
         first += 1
     last = first
     while last < len(words) and last not in taken and words[last] not in _QUERY_STOPS:
