@@ -1,0 +1,514 @@
+"""The schema's span conventions as rules over decoded spans (used by :mod:`device_agent.slot_decoding`).
+
+A span is ``[slot, first word, last word, confidence]`` over the sentence's lower-cased written words. The
+model's tags give the spans; these rules repair them where the schema (sample_data/SCHEMA.md) or Home
+Assistant decides what the words mean: spans cut in two ("toilet" + "paper"), a device's noun ("lava lamp"), an
+area's "room", list names, colours ("from blue to white"), what a play request names, one-of-a-kind devices
+(the weather service, the coffee machine), timer names and "is the {name} {state}" questions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from device_agent.schema import Schema
+from device_agent.value_normalizers import COLOR_WORDS, normalize_value, parse_number
+
+Span = list[Any]
+
+
+def join_spans(spans: list[Span], words: list[str], schema: Schema) -> list[Span]:
+    """Join what belongs together: back-to-back spans of one text slot, a query across "by", items across
+    "and", a number and its spelled decimal part or "and a half"."""
+    return _with_spelled_decimals(_merge_adjacent_text_spans(spans, words), words, schema)
+
+
+def apply_conventions(
+    spans: list[Span],
+    words: list[str],
+    intent: str,
+    allowed: set[str],
+    listed: set[tuple[int, int]],
+    slot_probs: list[float],
+    schema: Schema,
+) -> list[Span]:
+    """Apply the span conventions of ``intent`` (only slots in ``allowed`` matter). ``listed`` are the word
+    ranges of known names found in the sentence; ``slot_probs`` per word how much the model saw a slot there
+    (1 − p(O)): the confidence of a span a rule adds."""
+    spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
+    if intent in _LIST_INTENTS:
+        spans = _whole_list_names(spans, words)
+    if "color" in allowed and not any(span[0] == "color" for span in spans):
+        spans = _colour_word_is_the_colour(spans, words)
+    if "color" in allowed:
+        spans = _colour_after_to(spans, words)
+    if intent in _PLAY_INTENTS and "search_query" in allowed:
+        spans = _unplaced_targets_are_queries(spans, words, listed, schema.not_name_words)
+        if not any(span[0] == "search_query" for span in spans):
+            spans = _query_after_play_verb(spans, words, slot_probs, schema.not_name_words)
+        else:
+            spans = _whole_query_words(spans, words)
+    elif intent in _ONE_OF_A_KIND_INTENTS:
+        spans = [span for span in spans if span[0] != "name" or _names_a_device(span, words, listed, intent)]
+    if "name" in allowed and intent in _TIMER_INTENTS:
+        spans = _with_timer_name(spans, words, slot_probs)
+    elif "name" in allowed and intent == "HassGetState":
+        spans = _with_state_question(spans, words, slot_probs, "state" in allowed)
+    return spans
+
+
+_TEXT_SLOTS_MERGED = ("name", "area", "floor", "item", "search_query", "coffee_type", "color")
+# A device's own name keeps the device noun that follows it ("the lava lamp" → name "lava lamp", as
+# "desk lamp"); scene/script words are not part of a name ("the movie scene" → name "movie").
+_NAME_NOUNS = frozenset(
+    {
+        "lamp", "lamps", "light", "lights", "lite", "lites", "bulb", "bulbs", "fan", "fans", "heater",
+        "speaker", "speakers", "tv", "television", "blind", "blinds", "shade", "shades", "curtain", "curtains",
+        "shutter", "shutters", "plug", "plugs", "socket", "sockets", "outlet", "outlets", "switch", "switches",
+        "sensor", "sensors", "heaters", "door", "doors", "gate", "gates", "window", "windows", "valve", "valves",
+        "lock", "locks", "thermostat", "thermostats", "radiator", "radiators", "spotlight", "spotlights",
+        "sconce", "sconces", "chandelier", "chandeliers", "soundbar", "stereo", "vacuum", "led", "leds",
+        "downlight", "downlights", "pump", "pumps", "projector", "machine", "purifier", "humidifier",
+        "dehumidifier", "kettle", "charger", "fountain", "player", "receiver", "split", "strip", "lantern",
+        "sprinkler", "sprinklers", "camera", "tube", "diffuser", "blanket", "cooker", "fryer",
+    }
+)  # fmt: skip
+
+
+_AREA_HEADS = frozenset({"room", "closet"})
+_NOT_MODIFIERS = frozenset(
+    {"the", "my", "our", "your", "a", "an", "this", "that", "in", "on", "at", "of", "to", "for", "every",
+     "each", "whole", "entire", "all", "any", "some", "and", "or", "'", "’", "-"}
+)  # fmt: skip
+
+
+def _taken_words(spans: list[list[Any]]) -> set[int]:
+    """Indices of the words some span already covers."""
+    return {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
+
+
+def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """An area and the "room"/"closet" around it are one area: a bare "room" takes the word before it
+    ("boiler" + "room" → "boiler room", also when "boiler" was tagged a one-word name), and an area right
+    before an untagged "room" takes it ("grandma's" + "room")."""
+    taken = _taken_words(spans)
+    absorbed: set[int] = set()  # indices of one-word names that became an area's first word
+    for i, span in enumerate(spans):
+        if span[0] != "area":
+            continue
+        prev, nxt = span[1] - 1, span[2] + 1
+        if span[1] == span[2] and words[span[1]] in _AREA_HEADS and prev >= 0:
+            before = spans[i - 1] if i > 0 else None
+            if prev not in taken and words[prev].isalpha() and words[prev] not in _NOT_MODIFIERS:
+                span[1] = prev
+            elif before and before[0] == "name" and before[1] == before[2] == prev and words[prev].isalpha():
+                span[1] = prev
+                absorbed.add(i - 1)
+        elif nxt < len(words) and nxt not in taken and words[nxt] in _AREA_HEADS:
+            span[2] = nxt
+    return [span for k, span in enumerate(spans) if k not in absorbed]
+
+
+def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """Extend each ``name`` span over a device noun right after it ("lava" + "lamp" → "lava lamp")."""
+    taken = _taken_words(spans)
+    for span in spans:
+        nxt = span[2] + 1
+        if span[0] == "name" and nxt < len(words) and nxt not in taken and words[nxt] in _NAME_NOUNS:
+            span[2] = nxt
+    return spans
+
+
+def _colour_word_is_the_colour(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A light-setting request the model gave no colour, whose lone colour word it read as a room or a name
+    ("turn the hallway light **red**" → area red), sets that colour."""
+    for span in spans:
+        if span[0] in ("area", "name") and span[1] == span[2] and words[span[1]] in COLOR_WORDS:
+            span[0] = "color"
+            break
+    return spans
+
+
+def _colour_after_to(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """'from blue to white': the colour to set is the one after "to" (tagged, or a colour word a few words
+    on: "to a nice **blue**"), not the one after "from"."""
+    for span in spans:
+        if span[0] != "color" or span[1] == 0 or words[span[1] - 1] != "from":
+            continue
+        to = next((k for k in range(span[2] + 1, min(span[2] + 3, len(words))) if words[k] == "to"), None)
+        if to is None:
+            continue
+        for j in range(to + 1, min(to + 4, len(words))):
+            target = next((o for o in spans if o[0] == "color" and o[1] == j), None)
+            if target is not None or words[j] in COLOR_WORDS:
+                rest = [o for o in spans if o is not span and o is not target]
+                return sorted([*rest, target or ["color", j, j, span[3]]], key=lambda o: o[1])
+    return spans
+
+
+_LIST_INTENTS = frozenset({"HassListAddItem"})
+
+
+def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A list's name runs up to the word "list" ("hardware" + "store" + list → "hardware store"), never
+    takes it ("packing list" tagged whole, as a listed name is → "packing"), and "do" of "to do" keeps its
+    "to"."""
+    taken = _taken_words(spans)
+    for span in spans:
+        if span[0] != "name":
+            continue
+        if span[2] > span[1] and words[span[2]] == "list":
+            span[2] -= 1
+        after = range(span[2] + 1, min(span[2] + 3, len(words)))
+        for end in after:
+            if words[end] == "list":
+                if all(w not in taken and words[w].isalpha() for w in range(span[2] + 1, end)):
+                    span[2] = end - 1
+                break
+        if words[span[1]] == "do" and span[1] > 0 and words[span[1] - 1] == "to" and span[1] - 1 not in taken:
+            span[1] -= 1
+    return spans
+
+
+_PLAY_INTENTS = frozenset({"HassMediaSearchAndPlay"})
+_TARGET_PREPOSITIONS = frozenset(
+    {"on", "in", "at", "through", "to", "into", "via", "throughout", "across", "around", "over", "near"}
+)
+_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "your"})
+# what may stand between a preposition and the name it introduces: "on **erm the** front speaker", "in **you
+# know the** den"
+_BETWEEN = _DETERMINERS | {"erm", "uh", "um", "er", "like", "actually", "i", "mean", "you", "know", "just"}
+
+
+def _word_before(span: list[Any], words: list[str]) -> str:
+    """The word before a span, past determiners and fillers ("" at the start of the sentence)."""
+    before = span[1] - 1
+    while before >= 0 and words[before] in _BETWEEN:
+        before -= 1
+    return words[before] if before >= 0 else ""
+
+
+def _unplaced_targets_are_queries(
+    spans: list[list[Any]], words: list[str], listed: set[tuple[int, int]], generic: frozenset[str]
+) -> list[list[Any]]:
+    """In a play request the player and the room come after a preposition ("play jazz **on** the kitchen
+    speaker", "**in** the office"); a name or area tagged elsewhere ("play enrique", "play me barcelona by
+    queen", "play my gym playlist") is what to play: it becomes (part of) the ``search_query``. The
+    sentence's first word (a player addressed by name), listed names (unless a kind of media follows: "my
+    **gym** playlist") and device words ("the tv") are left alone."""
+    changed = False
+    classed = {span[1] - 1 for span in spans if span[0] == "media_class"}  # "my **gym** playlist"
+    for span in spans:
+        if span[0] not in ("name", "area") or span[1] == 0:
+            continue
+        if (span[1], span[2]) in listed and span[2] not in classed:
+            continue
+        if all(word in generic for word in words[span[1] : span[2] + 1]):
+            continue
+        if _word_before(span, words) not in _TARGET_PREPOSITIONS:
+            span[0] = "search_query"
+            changed = True
+    return _query_without_lead(_merge_adjacent_text_spans(spans, words) if changed else spans, words)
+
+
+_PLAY_VERBS = frozenset({"play", "hear", "playing"})
+_AFTER_VERB_SKIP = frozenset(
+    {"me", "us", "some", "the", "a", "an", "my", "our", "your", "any", "something", "anything"}
+)
+_NOT_A_QUERY_END = frozenset({"now", "please", "next", "again", "too", "then", "thanks"})
+_QUERY_STOPS = _TARGET_PREPOSITIONS | {"with", "for"}
+_NOT_A_QUERY_WORDS = frozenset(
+    {"something", "anything", "music", "songs", "song", "tunes", "stuff", "it", "that", "this", "more", "some",
+     "all", "radio", "track", "tracks", "album", "playlist", "podcast", "movie", "show", "episode", "one", "good"}
+)  # fmt: skip
+
+
+def _query_after_play_verb(
+    spans: list[list[Any]], words: list[str], slot_probs: list[float], generic: frozenset[str]
+) -> list[list[Any]]:
+    """A play request without a query: the untagged words right after "play" / "hear" / "listen to" (up to a
+    tagged span, a preposition or the end; without "me", "some", "now", "please") are what to play ("play
+    **chopin**", "i want to hear **love me**"). Nothing when those are only media words ("play some music")."""
+    taken = _taken_words(spans)
+    verb = next(
+        (
+            i
+            for i, w in enumerate(words)
+            if w in _PLAY_VERBS or (w == "to" and i > 0 and words[i - 1] == "listen")
+        ),
+        None,
+    )
+    if verb is None:
+        return spans
+    classed = {w for span in spans if span[0] == "media_class" for w in range(span[1], span[2] + 1)}
+    first = verb + 1  # past "me", "some", "the" and a kind of media ("play the **album** thriller")
+    while first < len(words) and (
+        first in classed or (first not in taken and words[first] in _AFTER_VERB_SKIP)
+    ):
+        first += 1
+    last = first
+    while last < len(words) and last not in taken and words[last] not in _QUERY_STOPS:
+        if not (words[last].isalnum() or "'" in words[last]):
+            break
+        last += 1
+    last -= 1
+    while last >= first and words[last] in _NOT_A_QUERY_END:
+        last -= 1
+    run = words[first : last + 1]
+    if not run or all(w in _NOT_A_QUERY_WORDS or w in generic for w in run):
+        return spans
+    query = ["search_query", first, last, min(slot_probs[first : last + 1])]
+    return _query_without_lead(sorted([*spans, query], key=lambda span: span[1]), words)
+
+
+_MEDIA_NOUNS = frozenset({"music", "song", "songs", "track", "tracks", "album", "albums", "stuff", "tunes"})
+_QUERY_EDGE_STOPS = (
+    _QUERY_STOPS | _MEDIA_NOUNS | _AFTER_VERB_SKIP | _NOT_A_QUERY_END | _PLAY_VERBS
+    | {"playlist", "podcast", "movie", "show", "episode", "episodes", "artist", "listen", "put", "queue", "start", "up",
+       "want", "like", "love", "hear", "i", "to", "of", "and", "by", "from", "genre", "favorite", "favourite",
+       "most", "latest", "newest", "rated", "watch", "list", "plz", "thats", "that's", "let's", "lets", "new", "old",
+       "would", "could", "are", "is", "only", "that", "this", "popular"}
+    | _BETWEEN
+)  # fmt: skip
+
+
+def _whole_query_words(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A one-word query the model cut short takes the untagged title words around it: "time to hear me some
+    blake **shelton**" → "blake shelton", "put on cannibal **queen**" → "cannibal queen", "dynamite by **acdc**"
+    → "dynamite by acdc"; never past a verb, a preposition, a media word, a filler or another span."""
+    taken = _taken_words(spans)
+
+    def free(w: int) -> bool:
+        return (
+            0 <= w < len(words)
+            and w not in taken
+            and words[w].isalnum()
+            and words[w] not in _QUERY_EDGE_STOPS
+        )
+
+    for span in spans:
+        if span[0] != "search_query" or span[2] > span[1]:
+            continue
+        while free(span[1] - 1) or (span[1] >= 2 and words[span[1] - 1] == "by" and free(span[1] - 2)):
+            span[1] -= 2 if words[span[1] - 1] == "by" else 1
+        while free(span[2] + 1):
+            span[2] += 1
+    return _query_without_lead(_merge_adjacent_text_spans(spans, words), words)
+
+
+_QUERY_NEVER_ENDS = frozenset({"by", "from", "of", "and", "the", "to", "for", "a"})
+
+
+def _query_without_lead(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A query keeps "by <artist>" after a title (SCHEMA.md), but one that starts with it is only the artist:
+    "play music **by queen**", "all songs **of eminem**", "the newest album **by jay z**" → the artist. A
+    leading "music" is no part of a title ("play music **true love**"), nor a trailing "by" ("the veldt by")."""
+    for span in spans:
+        if span[0] != "search_query":
+            continue
+        while span[2] > span[1] and words[span[2]] in _QUERY_NEVER_ENDS:
+            span[2] -= 1
+        if (
+            words[span[1]] in ("music", "songs", "tunes")
+            and span[2] > span[1]
+            and words[span[1] + 1]
+            not in (
+                "by",
+                "of",
+            )
+        ):
+            span[1] += 1
+        first, last = span[1], span[2]
+        if words[first] in ("all", "some") and first < last and words[first + 1] in _MEDIA_NOUNS:
+            first += 1
+        lead = ("by", "of") if words[first] in _MEDIA_NOUNS and first < last else ()
+        if lead:
+            first += 1
+        if first < last and (words[first] == "by" or (lead and words[first] in lead)):
+            span[1] = first + 1
+    return spans
+
+
+# Intents whose ``name`` is an optional target a home has one or two of: its weather service, its coffee
+# machine. An unlisted word tagged there is far more often part of the request ("the weather **outside**", "my
+# **morning** coffee") than a name.
+_ONE_OF_A_KIND_INTENTS = frozenset({"HassGetWeather", "MakeCoffee"})
+_MACHINE_CUES = frozenset({"on", "using", "with", "in", "at", "from", "start", "run", "use"})
+_MACHINE_NOUNS = _NAME_NOUNS | {"brewer", "maker", "barista", "grinder"}
+
+
+def _names_a_device(span: list[Any], words: list[str], listed: set[tuple[int, int]], intent: str) -> bool:
+    """Whether a ``name`` span of a one-of-a-kind intent is kept. A listed name (the bundle's or the home's)
+    always. A weather service only then: Home Assistant answers a weather name it does not know with an
+    error and no name with the first weather entity. A coffee machine also when the words say it is one:
+    after on/using/with/start/run ("make a latte on the **jura**", "run the **zoel**") or ending in a machine
+    noun ("the **copper coffee machine**")."""
+    if (span[1], span[2]) in listed:
+        return True
+    if intent != "MakeCoffee":
+        return False
+    return _word_before(span, words) in _MACHINE_CUES or words[span[2]] in _MACHINE_NOUNS
+
+
+_TIMER_INTENTS = frozenset({"HassStartTimer", "HassCancelTimer", "HassTimerStatus"})
+_TIMER_WORDS = frozenset({"timer", "timers"})
+_NOT_TIMER_NAMES = frozenset(
+    {
+        "a", "an", "the", "my", "our", "your", "this", "that", "these", "those", "all", "every", "each", "any",
+        "current", "new", "another", "other", "next", "first", "last", "previous", "running", "active", "one",
+        "countdown", "kitchen", "hour", "hours", "minute", "minutes", "second", "seconds", "min", "mins", "sec",
+        "secs", "hr", "hrs", "half", "quarter", "and", "for", "of", "to", "on", "in", "off", "set", "start",
+        "stop", "cancel", "pause", "is", "how", "long", "much", "left", "named", "called", "delete", "remove",
+        "clear", "end", "kill", "restart", "resume", "create", "make", "add", "put", "check", "please",
+        # fillers, pronouns, greetings and question words are no names either ("timer for **me**", "hey there
+        # timer", "when will timer end")
+        "me", "us", "you", "i", "it", "like", "actually", "mean", "know", "just", "um", "uh", "er", "erm", "so",
+        "ok", "okay", "hey", "hi", "there", "would", "could", "can", "will", "does", "do", "are", "when", "what",
+        "what's", "whats", "how's", "hows", "status", "thanks", "thank", "computer",
+    }
+)  # fmt: skip
+
+
+def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[float]) -> list[list[Any]]:
+    """The schema's timer names: the words before "timer" ("start a **pasta** timer", "the **eggs** timer")
+    or after "timer named/called/for" ("a ten minute timer for the **eggs**") are the ``name`` when the model
+    left them untagged and tagged no name."""
+    if any(span[0] == "name" for span in spans):
+        return spans
+    taken = _taken_words(spans)
+
+    def free(w: int) -> bool:
+        word = words[w]
+        return (
+            w not in taken and word.isalpha() and word not in _NOT_TIMER_NAMES and parse_number(word) is None
+        )
+
+    for t, word in enumerate(words):
+        if word not in _TIMER_WORDS:
+            continue
+        first = t
+        while first > 0 and t - first < 3 and free(first - 1):
+            first -= 1
+        last = t
+        if first == t and t + 1 < len(words) and words[t + 1] in ("named", "called", "for"):
+            first = t + 2  # Home Assistant's "ten minute timer named / called / for {name}"
+            while first < len(words) and first not in taken and words[first] in ("the", "my", "our"):
+                first += 1
+            last = first
+            while last < len(words) and last - first < 3 and free(last):
+                last += 1
+        if first < last:
+            name = ["name", first, last - 1, min(slot_probs[first:last])]
+            return sorted([*spans, name], key=lambda span: span[1])
+        return spans
+    return spans
+
+
+_STATE_WORDS = frozenset({"on", "off", "open", "closed", "locked", "unlocked"})
+
+
+def _with_state_question(
+    spans: list[list[Any]], words: list[str], slot_probs: list[float], state_allowed: bool
+) -> list[list[Any]]:
+    """Home Assistant's "is the {name} {state}": in "is the sliding door open" the words between "is the" and
+    the state word are the ``name`` (and the state word the ``state``) when the model tagged no name, area or
+    floor there. A generic device word stays a domain (the caller drops it as a name)."""
+    end = len(words)
+    while end and not words[end - 1].isalpha():
+        end -= 1  # "?" and "!"
+    if end < 4 or words[0] not in ("is", "are") or words[1] not in ("the", "my", "our"):
+        return spans
+    if words[end - 1] not in _STATE_WORDS:
+        return spans
+    last = end - 2 if words[end - 2] != "still" else end - 3
+    taken = _taken_words(spans)
+    if any(span[0] in ("name", "area", "floor") for span in spans):
+        # X was tagged (a listed name, say) and the state word was not: "is the sliding door open"
+        named = any(span[0] in ("name", "area", "floor") and span[2] == last for span in spans)
+        if named and state_allowed and end - 1 not in taken:
+            return sorted(
+                [*spans, ["state", end - 1, end - 1, slot_probs[end - 1]]], key=lambda span: span[1]
+            )
+        return spans
+    middle = range(2, last + 1)
+    if not 1 <= len(middle) <= 4 or any(w in taken or not words[w].isalpha() for w in middle):
+        return spans
+    added = [["name", 2, last, min(slot_probs[2 : last + 1])]]
+    if state_allowed and end - 1 not in taken:
+        added.append(["state", end - 1, end - 1, slot_probs[end - 1]])
+    return sorted([*spans, *added], key=lambda span: span[1])
+
+
+def _merge_adjacent_text_spans(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper"), search-query
+    spans across "by" ("bohemian rhapsody" by "queen" → "bohemian rhapsody by queen"), and items across "and"
+    or a comma: "add eggs and milk" is one item, "eggs and milk", as Home Assistant's list takes it."""
+    merged: list[list[Any]] = []
+    for span in spans:
+        prev = merged[-1] if merged else None
+        same = prev is not None and prev[0] == span[0] and span[0] in _TEXT_SLOTS_MERGED
+        back_to_back = same and prev[2] == span[1] - 1
+        across_by = (
+            same and span[0] == "search_query" and prev[2] == span[1] - 2 and words[span[1] - 1] == "by"
+        )
+        across_and = (
+            same and span[0] == "item" and prev[2] == span[1] - 2 and words[span[1] - 1] in (",", "and", "&")
+        )
+        if back_to_back or across_by or across_and:
+            prev[2] = span[2]
+            prev[3] = min(prev[3], span[3])
+        else:
+            merged.append(list(span))
+    return merged
+
+
+def _with_spelled_decimals(spans: list[list[Any]], words: list[str], schema: Schema) -> list[list[Any]]:
+    """A number slot takes a spelled decimal part right after it ("twenty one" + "point five" → 21.5), tagged
+    as a second span of the slot or not tagged at all."""
+    out: list[list[Any]] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        decimal_part = prev is not None and prev[0] == span[0] and prev[2] == span[1] - 1
+        if decimal_part and words[span[1]] == "point" and schema.slot(span[0]).kind == "number":
+            prev[2], prev[3] = span[2], min(prev[3], span[3])
+            continue
+        out.append(list(span))
+    taken = _taken_words(out)
+    for span in out:
+        point = span[2] + 1
+        if schema.slot(span[0]).kind != "number" or point in taken or words[point : point + 1] != ["point"]:
+            continue
+        end = point + 1
+        while end < len(words) and end not in taken and _is_digit_word(words[end]):
+            end += 1
+        if end > point + 1:
+            span[2] = end - 1
+    return _with_and_a_half(out, words, schema)
+
+
+_AND_FRACTIONS = (["and", "a", "half"], ["and", "a", "quarter"], ["and", "three", "quarters"])
+
+
+def _with_and_a_half(spans: list[list[Any]], words: list[str], schema: Schema) -> list[list[Any]]:
+    """A number takes "and a half" / "and a quarter" right after it ("21" + "and a half" → 21.5), whether the
+    model tagged "half" as a second span of the slot or left it untagged."""
+    for span in spans:
+        if schema.slot(span[0]).kind != "number":
+            continue
+        after = span[2] + 1
+        fraction = next((f for f in _AND_FRACTIONS if words[after : after + len(f)] == f), None)
+        if fraction is None:
+            continue
+        end = after + len(fraction) - 1
+        others = [o for o in spans if o is not span and o[1] <= end and o[2] >= after]
+        if normalize_value("number", " ".join(words[span[1] : end + 1])) is not None and all(
+            o[0] == span[0] and o[1] >= after and o[2] <= end for o in others
+        ):
+            span[2] = end
+            spans = [o for o in spans if o not in others]
+    return spans
+
+
+def _is_digit_word(word: str) -> bool:
+    value = parse_number(word)
+    return value is not None and value == int(value) and 0 <= value <= 9
