@@ -214,6 +214,7 @@ COLOR_WORDS = frozenset(
      "violet", "indigo", "turquoise", "teal", "amber", "gold", "lavender", "lime", "crimson", "aqua", "coral",
      "salmon", "navy", "maroon"}
 )  # fmt: skip
+
 _COLOR_ALIASES = {"grey": "gray", "violet": "purple", "aqua": "cyan", "colour": "", "color": "", "coloured": "",
                   "colored": "", "light": "light", "the": ""}  # fmt: skip
 

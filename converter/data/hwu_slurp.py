@@ -171,7 +171,7 @@ def map_row(row: dict[str, Any], schema: Schema, source: str) -> Example | None:
             and value.lower().startswith("to ")
             and normalize_percent(value) is not None
         ):  # "increase the volume TO fifty": an absolute level, as for lights
-            intent, label = "HassSetVolume", "audio_volume_set"
+            intent, label = "HassSetVolume", "audio_volume_set"  # a level, no step to add below
             spans.append(("volume_level", start, end))
     ex = make_example(text, intent, spans, schema, source, strict=False)
     if ex is not None and label in _VOLUME_STEP:  # the label says which way, whatever the words
