@@ -123,9 +123,8 @@ def decode_slots(
             spans.append([slot, w, w, slot_prob])
 
     spans = join_spans(spans, word_texts, schema)
-    spans = [
-        span for span in spans if _has_value(span, text, words, schema)
-    ]  # frees "bread" for a timer name
+    # a number slot's span without a number goes before the rules run: it frees "bread" for a timer name
+    spans = [span for span in spans if _has_value(span, text, words, schema)]
     o = tags.index("O")
     not_o = [1.0 - float(p[o]) for p in rows]  # a rule's span confidence: how much the model saw a slot
     listed = {(first, last) for _slot, first, last in found}
