@@ -105,7 +105,8 @@ def _strip_number_fillers(text: str) -> str:
 
 
 def normalize_percent(text: str) -> int | None:
-    """An integer 0–100: "fifty percent" 50, "half way" 50, "a quarter" 25, "full"/"max" 100, "min" 1."""
+    """An integer 0–100: "fifty percent" 50, "half way" 50, "a quarter" 25, "full"/"max" 100, "min" 1; a little
+    over 100 is 100 ("150"), a number in the thousands is no percent at all ("2700" kelvin) and gives None."""
     low = " ".join(_words(text))
     low = _PUNCT_EDGES.sub("", low)
     if low in _PERCENT_WORDS:
@@ -119,6 +120,8 @@ def normalize_percent(text: str) -> int | None:
         if frac is None:
             return None
         value = frac * 100
+    if value >= 1000:
+        return None
     return int(round(min(max(value, 0.0), 100.0)))
 
 

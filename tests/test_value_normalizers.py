@@ -43,6 +43,7 @@ from device_agent.value_normalizers import (
         ("one hundred", 100),
         ("zero", 0),
         ("150", 100),
+        ("2700", None),  # "set the lamp to 2700 kelvin" is a colour temperature, not full brightness
     ],
 )
 def test_percent(text, value):
