@@ -150,9 +150,14 @@ def save_model_dir(
     _write_jsonl(out / EVAL_FILE, eval_examples)
     (out / REPORT_FILE).write_text(json.dumps(dict(report), indent=2, ensure_ascii=False) + "\n")
     if known_names is not None:
-        lists = {k: list(v) for k, v in known_names.items()}
-        (out / KNOWN_NAMES_FILE).write_text(json.dumps(lists, indent=1, ensure_ascii=False) + "\n")
+        write_known_names(out / KNOWN_NAMES_FILE, known_names)
     return out
+
+
+def write_known_names(path: Path, known_names: Mapping[str, Iterable[str]]) -> None:
+    """Write name lists as the known-names JSON a model directory and its bundles carry."""
+    lists = {k: list(v) for k, v in known_names.items()}
+    path.write_text(json.dumps(lists, indent=1, ensure_ascii=False) + "\n")
 
 
 def load_model_dir(directory: str | Path, load_model: bool = True) -> ModelDir:

@@ -63,7 +63,6 @@ def load_recognizer(
 ) -> tuple[Bundle, Any]:
     """Validate a bundle (checksums, format, signature when a key is trusted) and open its ``Recognizer``;
     ``known_names`` is a names file whose phrases slot decoding favours (:mod:`device_agent.known_names`)."""
-    from device_agent.known_names import KnownNames
     from device_agent.recognizer import Recognizer
 
     names = KnownNames.load(known_names) if known_names else None
@@ -159,7 +158,7 @@ class Agent:
         )
         with self._recognizer_lock:
             self._file_names = recognizer.known_names or KnownNames()
-            recognizer.known_names = (self._file_names | self._live_names) or None
+            recognizer.known_names = self.known_names or None
             self.bundle, self.recognizer = bundle, recognizer
         log.info(
             "switched to bundle %s",

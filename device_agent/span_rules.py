@@ -217,10 +217,11 @@ _AFTER_VERB_SKIP = frozenset(
 )
 _NOT_A_QUERY_END = frozenset({"now", "please", "next", "again", "too", "then", "thanks"})
 _QUERY_STOPS = _TARGET_PREPOSITIONS | {"with", "for"}
-_NOT_A_QUERY_WORDS = frozenset(
-    {"something", "anything", "music", "songs", "song", "tunes", "stuff", "it", "that", "this", "more", "some",
-     "all", "radio", "track", "tracks", "album", "playlist", "podcast", "movie", "show", "episode", "one", "good"}
-)  # fmt: skip
+_MEDIA_NOUNS = frozenset({"music", "song", "songs", "track", "tracks", "album", "albums", "stuff", "tunes"})
+_NOT_A_QUERY_WORDS = _MEDIA_NOUNS | {
+    "something", "anything", "it", "that", "this", "more", "some", "all", "radio", "playlist", "podcast", "movie",
+    "show", "episode", "one", "good",
+}  # fmt: skip
 
 
 def _query_after_play_verb(
@@ -261,7 +262,6 @@ def _query_after_play_verb(
     return _query_without_lead(sorted([*spans, query], key=lambda span: span[1]), words)
 
 
-_MEDIA_NOUNS = frozenset({"music", "song", "songs", "track", "tracks", "album", "albums", "stuff", "tunes"})
 _QUERY_EDGE_STOPS = (
     _QUERY_STOPS | _MEDIA_NOUNS | _AFTER_VERB_SKIP | _NOT_A_QUERY_END | _PLAY_VERBS
     | {"playlist", "podcast", "movie", "show", "episode", "episodes", "artist", "listen", "put", "queue", "start", "up",

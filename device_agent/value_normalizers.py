@@ -160,11 +160,10 @@ def normalize_duration_part(text: str) -> int | None:
     return int(round(value))
 
 
+_TENS_WORDS = "|".join(_TENS)
 _SMALL_NUMBER = (
-    r"(?:(?:twenty|thirty|forty|fifty)[ -])?(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|\d+)"
+    rf"(?:(?:{_TENS_WORDS})[ -])?(?:an?|{'|'.join(sorted(_UNITS, key=len, reverse=True))}|{_TENS_WORDS}|\d+)"
 )
-_FRACTION_WORDS = {"half": 0.5, "a half": 0.5, "a quarter": 0.25, "quarter": 0.25, "three quarters": 0.75}
 _SMALLER_UNIT = {"hour": ("hours", "minutes"), "minute": ("minutes", "seconds")}
 _DURATION_FRACTIONS = [
     # "two and a half hours", "one and a quarter minutes"
@@ -197,11 +196,8 @@ def fractional_durations(text: str) -> list[tuple[int, int, dict[str, int]]]:
             if any(m.start() < end and start < m.end() for start, end, _ in found):
                 continue
             groups = m.groupdict()
-            whole = 0.0
-            if groups.get("num"):
-                num = groups["num"]
-                whole = 1.0 if num in ("a", "an", "one") else (parse_number(num) or 0.0)
-            fraction = float(groups["dec"]) if groups.get("dec") else _FRACTION_WORDS[groups["frac"]]
+            whole = (parse_number(groups["num"]) or 0.0) if groups.get("num") else 0.0  # "an" hour: 1
+            fraction = float(groups["dec"]) if groups.get("dec") else (_parse_fraction(groups["frac"]) or 0.0)
             unit, smaller = _SMALLER_UNIT[groups["unit"]]
             parts = {unit: int(whole)} if whole >= 1 else {}
             rest = round((whole - int(whole) + fraction) * 60)

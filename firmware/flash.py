@@ -51,12 +51,11 @@ class FlashSettings:
     keep: int = 2
     ota_enabled: bool | None = None  # default: on exactly when a trusted key is installed
     known_names: Path | None = None  # the household's names file (device_agent/known_names.py)
+    restart_command: str = RESTART_COMMAND
 
     def known_names_file(self) -> str | None:
         """Where the names file goes, relative to the device root (None: not given)."""
         return f"{KNOWN_NAMES_STEM}{Path(self.known_names).suffix}" if self.known_names else None
-
-    restart_command: str = RESTART_COMMAND
 
 
 @dataclass

@@ -13,11 +13,11 @@ sample_data/dev``.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from converter.data.datasets import build_datasets, load_handwritten
 from converter.data.example import write_jsonl
+from converter.model_dir import KNOWN_NAMES_FILE, write_known_names
 from device_agent.schema import Schema
 
 
@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, rows in data.dev.items():
         write_jsonl(args.out_dir / f"{name}.jsonl", rows)
         print(f"written {args.out_dir / f'{name}.jsonl'} ({len(rows)} examples)")
-    names = args.out_dir / "known_names.json"
-    names.write_text(json.dumps(data.names.trained_known_names(), indent=1, ensure_ascii=False) + "\n")
+    names = args.out_dir / KNOWN_NAMES_FILE
+    write_known_names(names, data.names.trained_known_names())
     print(f"written {names}")
     if args.train:
         write_jsonl(args.out_dir / "train.jsonl", data.train)
