@@ -36,20 +36,32 @@ def apply_conventions(
     ranges of known names found in the sentence; ``slot_probs`` per word how much the model saw a slot there
     (1 − p(O)): the confidence of a span a rule adds."""
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
+    spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
+    if "area" in allowed and intent not in _PLAY_INTENTS | _LIST_INTENTS | _SHOPPING_INTENTS:
+        spans = _places_are_areas(spans, words, listed)
+    if intent in _LIST_INTENTS | _SHOPPING_INTENTS:
+        spans = _list_add_parts(spans, words, "name" in allowed and intent in _LIST_INTENTS, slot_probs)
     if intent in _LIST_INTENTS:
         spans = _whole_list_names(spans, words)
+    if "color" in allowed:
+        spans = _no_colour_is_no_colour(spans, words, "area" in allowed)
     if "color" in allowed and not any(span[0] == "color" for span in spans):
         spans = _colour_word_is_the_colour(spans, words)
     if "color" in allowed:
         spans = _colour_after_to(spans, words)
     if intent in _PLAY_INTENTS and "search_query" in allowed:
         spans = _unplaced_targets_are_queries(spans, words, listed, schema.not_name_words)
+        if "name" in allowed:
+            spans = _player_out_of_query(spans, words, listed)
         if not any(span[0] == "search_query" for span in spans):
             spans = _query_after_play_verb(spans, words, slot_probs, schema.not_name_words)
         else:
             spans = _whole_query_words(spans, words)
+        spans = _one_query(_query_with_trailing_number(spans, words), words)
     elif intent in _ONE_OF_A_KIND_INTENTS:
         spans = [span for span in spans if span[0] != "name" or _names_a_device(span, words, listed, intent)]
+    if intent == "MakeCoffee":
+        spans = _whole_coffee_type(spans, words)
     if "name" in allowed and intent in _TIMER_INTENTS:
         spans = _with_timer_name(spans, words, slot_probs)
     elif "name" in allowed and intent == "HassGetState":
@@ -146,7 +158,161 @@ def _colour_after_to(spans: list[list[Any]], words: list[str]) -> list[list[Any]
     return spans
 
 
+_UNIT_WORDS = frozenset(
+    {"kelvin", "k", "percent", "per", "cent", "%", "degrees", "degree", "celsius", "fahrenheit"}
+)
+
+
+def _no_device_or_unit_areas(
+    spans: list[list[Any]], words: list[str], generic: frozenset[str]
+) -> list[list[Any]]:
+    """A unit is no room ("2700 **kelvin**"), nor, beside a real room, a bare device word ("switch off the
+    **tv** in the lounge": the tv is the domain; "garage" alone stays an area)."""
+    spans = [s for s in spans if s[0] != "area" or not all(w in _UNIT_WORDS for w in words[s[1] : s[2] + 1])]
+    areas = [s for s in spans if s[0] == "area"]
+    if len(areas) < 2:
+        return spans
+    device_only = [s for s in areas if " ".join(words[s[1] : s[2] + 1]) in generic]
+    if len(device_only) == len(areas):
+        return spans
+    return [s for s in spans if not any(s is d for d in device_only)]
+
+
+_AREA_PREPOSITIONS = frozenset({"in", "inside", "around", "across", "throughout"})
+
+
+def _places_are_areas(
+    spans: list[list[Any]], words: list[str], listed: set[tuple[int, int]]
+) -> list[list[Any]]:
+    """A place is an area, not a device's name: an unlisted name right after in/around/across/throughout
+    ("the temperature in **stairwell**"), ending in "room" ("**nan's room** timer status") or followed by
+    an untagged "room" ("**boiler** room") — unless it ends in a device noun ("in the **kitchen speaker**")
+    or the sentence already has an area."""
+    if any(span[0] == "area" for span in spans):
+        return spans
+    taken = _taken_words(spans)
+    for span in spans:
+        if span[0] != "name" or (span[1], span[2]) in listed or words[span[2]] in _NAME_NOUNS:
+            continue
+        nxt = span[2] + 1
+        room_after = (
+            nxt < len(words)
+            and nxt not in taken
+            and words[nxt] in _AREA_HEADS
+            and (nxt + 1 >= len(words) or words[nxt + 1] not in _NAME_NOUNS)
+        )
+        if room_after:
+            span[2] = nxt
+        if room_after or words[span[2]] in _AREA_HEADS or _word_before(span, words) in _AREA_PREPOSITIONS:
+            span[0] = "area"
+            break  # one area per sentence
+    return spans
+
+
+# Words that say a colour (HA's colour list and the colours the training sentences set); a ``color`` span
+# without one is a misread word ("our **green**house")
+_COLOUR_LIKE = COLOR_WORDS | {
+    "beige", "peach", "lilac", "daylight", "candle", "candlelight", "warm", "cool", "soft", "silver", "tan",
+    "mint", "rose", "cream", "ivory", "scarlet", "emerald", "ruby", "sky", "olive", "khaki", "fuchsia", "plum",
+    "burgundy", "mauve", "rainbow", "dark", "light", "bright", "pastel", "neon", "natural",
+}  # fmt: skip
+
+
+def _no_colour_is_no_colour(spans: list[list[Any]], words: list[str], area_allowed: bool) -> list[list[Any]]:
+    """A ``color`` span without a colour word where a room stands (after my/our, in/around/…, or before a
+    light noun: "turn down our **greenhouse**", "**greenhouse** lamps at 74") is the area; elsewhere it is
+    left alone."""
+    has_area = any(span[0] == "area" for span in spans)
+    out: list[list[Any]] = []
+    for span in spans:
+        if span[0] != "color":
+            out.append(span)
+            continue
+        lead = span[1]
+        while lead <= span[2] and words[lead] not in _COLOUR_LIKE:
+            lead += 1
+        if lead == span[1]:
+            out.append(span)
+            continue
+        before = words[span[1] - 1] if span[1] > 0 else ""
+        nxt = words[lead] if lead < len(words) else ""
+        if before in ("my", "our") or _word_before(span, words) in _AREA_PREPOSITIONS or nxt in _NAME_NOUNS:
+            if lead <= span[2]:  # "in the **greenhouse blue**": the room, then the colour ("hot pink" stays)
+                out.append(["color", lead, span[2], span[3]])
+            if area_allowed and not has_area:
+                out.append(["area", span[1], lead - 1, span[3]])
+            has_area = True
+        else:
+            out.append(span)
+    return sorted(out, key=lambda span: span[1])
+
+
 _LIST_INTENTS = frozenset({"HassListAddItem"})
+_SHOPPING_INTENTS = frozenset({"HassShoppingListAddItem"})
+_ADD_VERBS = frozenset({"add", "put", "write", "stick", "pop", "include", "jot", "throw", "append", "place"})
+_ADD_TO = frozenset({"to", "on", "onto", "in", "into"})
+_FILLERS = frozenset({"er", "erm", "uh", "um", "uhm", "hmm", "mean", "i", "like"})  # "i mean"
+_ITEM_SKIP = frozenset({"the", "teh", "a", "an", "some", "more", "me", "us"}) | _FILLERS
+_ITEM_END_SKIP = frozenset({"please", "too", "also", "now", "then", "again"}) | _FILLERS
+_LIST_WORDS = frozenset({"list", "lists", "lsit", "lst", "ilst", "lis", "lisst"})  # with speech-to-text slips
+# what ends a list's name said without "list": "to my wedding **asap**", "groceries **cheers**"
+_COURTESY = frozenset({"thanks", "thank", "cheers", "asap", "please", "if", "now", "today", "too", "when"})
+_PRONOUNS = frozenset({"it", "that", "this", "them", "these", "those", "something", "stuff"})
+
+
+def _is_word(word: str) -> bool:
+    """Letters or digits, or the apostrophe of a possessive ("maya" "'" "s")."""
+    return word.isalnum() or word in ("'", "’")
+
+
+def _list_add_parts(
+    spans: list[list[Any]], words: list[str], name_allowed: bool, slot_probs: list[float]
+) -> list[list[Any]]:
+    """Home Assistant's "add {item} to [the|my] {name} [list]": the words between the verb and to/on/in are
+    the item ("add **laundry detergent** to …", tagged "detergent"), and for a named list the words after it
+    up to "list" or the end the list's name ("… to my **office supplies**"), where the model tagged nothing
+    else there."""
+    verb = next((i for i, w in enumerate(words) if w in _ADD_VERBS), None)
+    if verb is None:
+        return spans
+    to = next((i for i in range(verb + 2, len(words)) if words[i] in _ADD_TO), None)
+    if to is None:
+        return spans
+
+    def region_ok(first: int, last: int, slots: tuple[str, ...], most: int) -> bool:
+        return (
+            1 <= last - first + 1 <= most
+            and all(
+                (_is_word(w) or w in ("and", ",", "&")) and w not in _PRONOUNS
+                for w in words[first : last + 1]
+            )
+            and all(span[0] in slots for span in spans if span[1] <= last and span[2] >= first)
+        )
+
+    first, last = verb + 1, to - 1
+    while first <= last and words[first] in _ITEM_SKIP:
+        first += 1
+    while last >= first and words[last] in _ITEM_END_SKIP:
+        last -= 1
+    parts: list[list[Any]] = []
+    if region_ok(first, last, ("item", "name"), 5) and words[first] not in ("and", ","):
+        parts.append(["item", first, last, min(slot_probs[first : last + 1])])
+    if name_allowed:
+        start = to + 1
+        while start < len(words) and words[start] in _DETERMINERS | _FILLERS | {"teh"}:
+            start += 1
+        end = next((i for i in range(start, min(start + 6, len(words))) if words[i] in _LIST_WORDS), None)
+        if end is None:
+            end = start
+            while end < len(words) and _is_word(words[end]) and words[end] not in _COURTESY:
+                end += 1
+        if region_ok(start, end - 1, ("name", "item"), 3):
+            parts.append(["name", start, end - 1, min(slot_probs[start:end])])
+    if not parts or not any(p[0] == "item" for p in [*parts, *spans]):
+        return spans
+    covered = [(p[1], p[2]) for p in parts]
+    rest = [s for s in spans if not any(s[1] <= b and s[2] >= a for a, b in covered)]
+    return sorted([*rest, *parts], key=lambda span: span[1])
 
 
 def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
@@ -211,6 +377,32 @@ def _unplaced_targets_are_queries(
     return _query_without_lead(_merge_adjacent_text_spans(spans, words) if changed else spans, words)
 
 
+_PLAYER_WORDS = _NAME_NOUNS | {"chromecast", "homepod", "echo", "sonos", "roku", "firestick", "speakers"}
+
+
+def _player_out_of_query(
+    spans: list[list[Any]], words: list[str], listed: set[tuple[int, int]]
+) -> list[list[Any]]:
+    """A query that swallowed "on the <player>" ("play **moonlight sonata on receiver**") gives the player
+    back as the ``name``: when the words after "on" end in a device word or are a listed name."""
+    if any(span[0] == "name" for span in spans):
+        return spans
+    for i, span in enumerate(spans):
+        if span[0] != "search_query":
+            continue
+        on = next((k for k in range(span[2] - 1, span[1], -1) if words[k] == "on"), None)
+        if on is None:
+            continue
+        start = on + 1
+        while start < span[2] and words[start] in _DETERMINERS:
+            start += 1
+        if words[span[2]] in _PLAYER_WORDS or (start, span[2]) in listed:
+            name = ["name", start, span[2], span[3]]
+            spans[i] = ["search_query", span[1], on - 1, span[3]]
+            return sorted([*spans, name], key=lambda s: s[1])
+    return spans
+
+
 _PLAY_VERBS = frozenset({"play", "hear", "playing"})
 _AFTER_VERB_SKIP = frozenset(
     {"me", "us", "some", "the", "a", "an", "my", "our", "your", "any", "something", "anything"}
@@ -260,6 +452,49 @@ def _query_after_play_verb(
         return spans
     query = ["search_query", first, last, min(slot_probs[first : last + 1])]
     return _query_without_lead(sorted([*spans, query], key=lambda span: span[1]), words)
+
+
+def _one_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A play request names one thing: query spans a few untagged words apart are one title ("play
+    **lucy** in the **sky** with **diamonds**", "**dancing** on my **own**"), unless a verb stands between."""
+    others = {w for span in spans if span[0] != "search_query" for w in range(span[1], span[2] + 1)}
+
+    def ends_sentence(last: int) -> bool:
+        rest = range(last + 1, len(words))
+        return all(w in others or words[w] in _NOT_A_QUERY_END or not words[w].isalnum() for w in rest)
+
+    out: list[list[Any]] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        gap = words[prev[2] + 1 : span[1]] if prev is not None else []
+        if (
+            prev is not None
+            and prev[0] == span[0] == "search_query"
+            and 1 <= len(gap) <= 3
+            and not any(w in _GAP_STOPS for w in gap)
+            # "abbey road **in** greenhouse": a room after in/at at the end is where, not part of the title
+            and not (ends_sentence(span[2]) and any(w in _AREA_PREPOSITIONS | {"at"} for w in gap))
+        ):
+            prev[2], prev[3] = span[2], min(prev[3], span[3])
+        else:
+            out.append(span)
+    return _query_without_lead(out, words)
+
+
+_GAP_STOPS = _PLAY_VERBS | {"then", "and", ",", ".", "listen", "like", "want", "love", "need", "put", "start"}
+
+
+def _query_with_trailing_number(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A query keeps the untagged number that ends a station or title before a preposition or the end:
+    "play **bbc radio 2** on the kitchen speaker", "**radio one**"."""
+    taken = _taken_words(spans)
+    for span in spans:
+        nxt = span[2] + 1
+        if span[0] != "search_query" or nxt >= len(words) or nxt in taken or parse_number(words[nxt]) is None:
+            continue
+        if nxt + 1 == len(words) or words[nxt + 1] in _QUERY_STOPS | _NOT_A_QUERY_END:
+            span[2] = nxt
+    return spans
 
 
 _QUERY_EDGE_STOPS = (
@@ -348,6 +583,23 @@ def _names_a_device(span: list[Any], words: list[str], listed: set[tuple[int, in
     if intent != "MakeCoffee":
         return False
     return _word_before(span, words) in _MACHINE_CUES or words[span[2]] in _MACHINE_NOUNS
+
+
+_COFFEE_MODIFIERS = frozenset(
+    {"double", "triple", "single", "shot", "large", "small", "medium", "iced", "hot", "strong", "decaf", "skinny",
+     "extra", "tall", "grande", "oat", "soy", "almond", "milky", "weak", "sweet"}
+)  # fmt: skip
+
+
+def _whole_coffee_type(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A coffee type takes the untagged size and strength words before it ("a **double shot** latte")."""
+    taken = _taken_words(spans)
+    for span in spans:
+        if span[0] != "coffee_type":
+            continue
+        while span[1] > 0 and span[1] - 1 not in taken and words[span[1] - 1] in _COFFEE_MODIFIERS:
+            span[1] -= 1
+    return spans
 
 
 _TIMER_INTENTS = frozenset({"HassStartTimer", "HassCancelTimer", "HassTimerStatus"})

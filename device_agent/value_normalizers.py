@@ -211,7 +211,7 @@ def fractional_durations(text: str) -> list[tuple[int, int, dict[str, int]]]:
 COLOR_WORDS = frozenset(
     {"red", "green", "blue", "yellow", "orange", "purple", "pink", "white", "gray", "grey", "cyan", "magenta",
      "violet", "indigo", "turquoise", "teal", "amber", "gold", "lavender", "lime", "crimson", "aqua", "coral",
-     "salmon", "navy", "maroon"}
+     "salmon", "navy", "maroon", "black", "brown"}
 )  # fmt: skip
 
 _COLOR_ALIASES = {"grey": "gray", "violet": "purple", "aqua": "cyan", "colour": "", "color": "", "coloured": "",

@@ -208,12 +208,28 @@ def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognize
         ("change light colors from blue to white", {"color": "white"}),
         ("set a 10 minute timer for the eggs", {"minutes": 10, "name": "eggs"}),
         ("siri how is the weather outside", {}),  # no weather service called "outside"
+        # the second round of rules (docs/TRAINING.md, "Decoder rules, second round")
+        ("adjust the temperature in stairwell to twenty-one", {"area": "stairwell", "temperature": 21}),  # name
+        ("boiler room set the volume to 2 %", {"area": "boiler room", "volume_level": 2}),  # name "boiler"
+        ("greenhouse lamps at 74", {"area": "greenhouse", "brightness": 74}),  # colour "greenhouse"
+        ("turn the lights in the greenhouse blue", {"area": "greenhouse", "color": "blue"}),  # "greenhouse blue"
+        ("add laundry detergent to the camping gear list", {"item": "laundry detergent", "name": "camping gear"}),
+        ("put batteries on the hardware store list", {"item": "batteries", "name": "hardware store"}),
+        ("i'd love a double shot latte", {"coffee_type": "double shot latte"}),  # "latte"
+        ("play the album moonlight sonata on receiver",
+         {"media_class": "album", "search_query": "moonlight sonata", "name": "receiver"}),
+        ("switch off the tv in the lounge", {"area": "lounge", "domain": "media_player"}),  # area "tv" too
+        ("set the lamp to 2700 kelvin", {}),  # area "kelvin"
+        ("play bbc radio 2 on the kitchen speaker", {"search_query": "bbc radio 2", "area": "kitchen"}),
+        ("please i want to hear we will rock you from queen", {"search_query": "we will rock you from queen"}),
+        ("play lucy in the sky with diamonds", {"search_query": "lucy in the sky with diamonds"}),
     ],
-)
+)  # fmt: skip
 def test_the_shipped_model_through_the_span_rules(recognizer, text, expected):
     """What the decoder's span conventions make of the shipped model's own tags (docs/TRAINING.md, "Decoder
     rules"): each of these came out wrong before its rule."""
-    values = {k: v for k, v in recognizer.recognize(text).slot_values().items() if k not in ("domain",)}
+    values = recognizer.recognize(text).slot_values()
+    values = {k: v for k, v in values.items() if k != "domain" or "domain" in expected}
     assert values == expected
 
 

@@ -854,3 +854,86 @@ def test_a_timer_is_named_by_the_words_before_it(schema, bert_tok, text, intent,
 )  # fmt: skip
 def test_is_the_name_state(schema, bert_tok, text, word_tags, expected):
     assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, "HassGetState", word_tags)) == expected
+
+
+_S = "search_query"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "expected"),
+    [
+        # a name right after in/around/across, ending in "room" or followed by one, is a place: the area
+        ("adjust the temperature in stairwell to twenty one", "HassClimateSetTemperature",
+         ["O", "O", "O", "O", "B-name", "O", "B-temperature", "I-temperature"], {"area": "stairwell", "temperature": 21}),
+        ("boiler room set the volume to 2", "HassSetVolume", ["B-name", "O", "O", "O", "O", "O", "B-volume_level"],
+         {"area": "boiler room", "volume_level": 2}),
+        ("stop the timer in the greenhouse", "HassCancelTimer", ["O"] * 5 + ["B-name"], {"area": "greenhouse"}),
+        # ... not a device after "in" ("in the kitchen speaker"), nor beside a room already there
+        ("mute the music in the kitchen speaker", "HassMediaPlayerMute", ["O"] * 5 + ["B-name", "I-name"],
+         {"name": "kitchen speaker"}),
+        ("turn on the lamp in the den in the kitchen", "HassTurnOn", ["O"] * 6 + ["B-name", "O", "O", "B-area"],
+         {"name": "den", "area": "kitchen"}),
+        # a colour span without a colour word where a room stands is the area; the colour after it stays
+        ("turn down our greenhouse to the min brightness", "HassLightSet",
+         ["O", "O", "O", "B-color", "O", "O", "B-brightness", "O"], {"area": "greenhouse", "brightness": 1}),
+        ("greenhouse lamps at 74", "HassLightSet", ["B-color", "O", "O", "B-brightness"],
+         {"area": "greenhouse", "brightness": 74}),
+        ("turn the lights in the greenhouse blue", "HassLightSet", ["O"] * 5 + ["B-color", "I-color"],
+         {"area": "greenhouse", "color": "blue"}),
+        ("set the lights to peach", "HassLightSet", ["O"] * 4 + ["B-color"], {"color": "peach"}),
+        ("make the path lights hot pink", "HassLightSet", ["O"] * 4 + ["B-color", "I-color"], {"color": "hot pink"}),
+        # Home Assistant's "add {item} to [the|my] {name} [list]"
+        ("add laundry detergent to the camping gear list", "HassListAddItem",
+         ["O", "B-name", "B-item", "O", "O", "O", "O", "O"], {"item": "laundry detergent", "name": "camping gear"}),
+        ("put spinach to my office supplies", "HassListAddItem", ["O", "B-name", "O", "O", "O", "O"],
+         {"item": "spinach", "name": "office supplies"}),
+        ("add batteries to the hardware store list", "HassListAddItem",
+         ["O", "B-item", "O", "O", "B-name", "B-item", "O"], {"item": "batteries", "name": "hardware store"}),
+        ("add beer in to do", "HassListAddItem", ["O", "B-item", "O", "O", "O"], {"item": "beer", "name": "to do"}),
+        ("put coriander in list", "HassShoppingListAddItem", ["O"] * 4, {"item": "coriander"}),
+        ("add some milk to my shopping list please", "HassShoppingListAddItem", ["O", "O", "B-item"] + ["O"] * 5,
+         {"item": "milk"}),
+        ("put it on the list", "HassShoppingListAddItem", ["O"] * 5, {}),
+        # a unit is no room; a bare device word beside a room is the domain
+        ("set the lamp to 2700 kelvin", "HassLightSet", ["O"] * 5 + ["B-area"], {}),
+        # a coffee type takes its size and strength words
+        ("i would love a double shot latte", "MakeCoffee", ["O"] * 6 + ["B-coffee_type"],
+         {"coffee_type": "double shot latte"}),
+        ("make me a large iced latte", "MakeCoffee", ["O"] * 5 + ["B-coffee_type"], {"coffee_type": "large iced latte"}),
+        ("make a coffee", "MakeCoffee", ["O", "O", "B-coffee_type"], {"coffee_type": "coffee"}),
+        # a play request: the player out of the query, a station's number, one title across a few words
+        ("play moonlight sonata on receiver", "HassMediaSearchAndPlay", ["O", "B-" + _S, "I-" + _S, "I-" + _S, "I-" + _S],
+         {"search_query": "moonlight sonata", "name": "receiver"}),
+        ("play dancing on my own", "HassMediaSearchAndPlay", ["O", "B-" + _S, "I-" + _S, "I-" + _S, "I-" + _S],
+         {"search_query": "dancing on my own"}),
+        ("play bbc radio 2 on the kitchen speaker", "HassMediaSearchAndPlay",
+         ["O", "B-" + _S, "I-" + _S, "O", "O", "O", "B-area", "O"], {"search_query": "bbc radio 2", "area": "kitchen"}),
+        ("play lucy in the sky with diamonds", "HassMediaSearchAndPlay",
+         ["O", "B-" + _S, "O", "O", "B-" + _S, "O", "B-" + _S], {"search_query": "lucy in the sky with diamonds"}),
+        ("play abbey road in greenhouse", "HassMediaSearchAndPlay", ["O", "B-" + _S, "I-" + _S, "O", "B-" + _S],
+         {"search_query": "abbey road"}),
+    ],
+)  # fmt: skip
+def test_places_lists_colours_coffee_and_titles(schema, bert_tok, text, intent, word_tags, expected):
+    slots = _decode_word_tags(schema, bert_tok, text, intent, word_tags)
+    assert {
+        k: v for k, v in slot_values_dict(slots).items() if k not in ("domain", "device_class")
+    } == expected
+
+
+def test_a_listed_name_after_in_stays_a_name_and_a_device_word_beside_a_room_is_the_domain(schema, bert_tok):
+    known = KnownNames.from_lists({"name_climate": ["stairwell"]})
+    slots = _decode_word_tags(
+        schema, bert_tok, "what is the temperature in stairwell", "HassClimateGetTemperature",
+        ["O"] * 5 + ["B-name"], known,
+    )  # fmt: skip
+    assert slot_values_dict(slots) == {"name": "stairwell"}
+    slots = _decode_word_tags(
+        schema, bert_tok, "switch off the tv in the lounge", "HassTurnOff",
+        ["O", "O", "O", "B-area", "O", "O", "B-area"],
+    )  # fmt: skip
+    assert slot_values_dict(slots) == {"area": "lounge", "domain": "media_player"}
+    slots = _decode_word_tags(
+        schema, bert_tok, "turn off the garage lights", "HassTurnOff", ["O"] * 3 + ["B-area", "O"]
+    )
+    assert slot_values_dict(slots) == {"area": "garage", "domain": "light"}
