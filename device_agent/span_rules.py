@@ -90,7 +90,11 @@ _NAME_NOUNS = frozenset(
 _AREA_HEADS = frozenset({"room", "closet"})
 _NOT_MODIFIERS = frozenset(
     {"the", "my", "our", "your", "a", "an", "this", "that", "in", "on", "at", "of", "to", "for", "every",
-     "each", "whole", "entire", "all", "any", "some", "and", "or", "'", "’", "-"}
+     "each", "whole", "entire", "all", "any", "some", "and", "or", "'", "’", "-",
+     # verbs: "turn room lights off" is the room, not a "turn room"
+     "turn", "switch", "set", "put", "dim", "brighten", "clean", "vacuum", "hoover", "open", "close", "shut",
+     "lock", "unlock", "start", "stop", "play", "pause", "mute", "unmute", "check", "activate", "deactivate",
+     "make", "is", "are", "cut", "kill", "heat", "cool", "warm", "up", "down"}
 )  # fmt: skip
 
 
@@ -111,9 +115,10 @@ def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[A
         prev, nxt = span[1] - 1, span[2] + 1
         if span[1] == span[2] and words[span[1]] in _AREA_HEADS and prev >= 0:
             before = spans[i - 1] if i > 0 else None
-            if prev not in taken and words[prev].isalpha() and words[prev] not in _NOT_MODIFIERS:
+            modifier = words[prev].replace("-", "").isalpha()  # "boiler", "walk-in"
+            if prev not in taken and modifier and words[prev] not in _NOT_MODIFIERS:
                 span[1] = prev
-            elif before and before[0] == "name" and before[1] == before[2] == prev and words[prev].isalpha():
+            elif before and before[0] == "name" and before[1] == before[2] == prev and modifier:
                 span[1] = prev
                 absorbed.add(i - 1)
         elif nxt < len(words) and nxt not in taken and words[nxt] in _AREA_HEADS:
@@ -603,7 +608,7 @@ def _whole_coffee_type(spans: list[list[Any]], words: list[str]) -> list[list[An
 
 
 _TIMER_INTENTS = frozenset({"HassStartTimer", "HassCancelTimer", "HassTimerStatus"})
-_TIMER_WORDS = frozenset({"timer", "timers"})
+_TIMER_WORDS = frozenset({"timer", "timers", "countdown"})
 _NOT_TIMER_NAMES = frozenset(
     {
         "a", "an", "the", "my", "our", "your", "this", "that", "these", "those", "all", "every", "each", "any",
@@ -616,15 +621,15 @@ _NOT_TIMER_NAMES = frozenset(
         # timer", "when will timer end")
         "me", "us", "you", "i", "it", "like", "actually", "mean", "know", "just", "um", "uh", "er", "erm", "so",
         "ok", "okay", "hey", "hi", "there", "would", "could", "can", "will", "does", "do", "are", "when", "what",
-        "what's", "whats", "how's", "hows", "status", "thanks", "thank", "computer",
+        "what's", "whats", "how's", "hows", "status", "thanks", "thank", "computer", "s", "stat", "strt",
     }
 )  # fmt: skip
 
 
 def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[float]) -> list[list[Any]]:
-    """The schema's timer names: the words before "timer" ("start a **pasta** timer", "the **eggs** timer")
-    or after "timer named/called/for" ("a ten minute timer for the **eggs**") are the ``name`` when the model
-    left them untagged and tagged no name."""
+    """The schema's timer names: the words before "timer" or "countdown" ("start a **pasta** timer", "the
+    **eggs** countdown") or after "timer named/called/for" ("a ten minute timer for the **eggs**", "a timer for
+    ten minutes named **eggs**") are the ``name`` when the model left them untagged and tagged no name."""
     if any(span[0] == "name" for span in spans):
         return spans
     taken = _taken_words(spans)
@@ -642,21 +647,26 @@ def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[
         while first > 0 and t - first < 3 and free(first - 1):
             first -= 1
         last = t
-        if first == t and t + 1 < len(words) and words[t + 1] in ("named", "called", "for"):
-            first = t + 2  # Home Assistant's "ten minute timer named / called / for {name}"
+        # Home Assistant's "ten minute timer named / called / for {name}", "timer for ten minutes named {name}"
+        cues = [t + 1] if t + 1 < len(words) and words[t + 1] in ("named", "called", "for") else []
+        cues += [k for k in range(t + 2, len(words)) if words[k] in ("named", "called")]
+        for cue in cues if first == t else []:
+            first = cue + 1
             while first < len(words) and first not in taken and words[first] in ("the", "my", "our"):
                 first += 1
             last = first
             while last < len(words) and last - first < 3 and free(last):
                 last += 1
+            if first < last:
+                break
         if first < last:
             name = ["name", first, last - 1, min(slot_probs[first:last])]
             return sorted([*spans, name], key=lambda span: span[1])
-        return spans
     return spans
 
 
 _STATE_WORDS = frozenset({"on", "off", "open", "closed", "locked", "unlocked"})
+_QUANTIFIERS = frozenset({"some", "any", "all", "every", "each", "none"})
 
 
 def _with_state_question(
@@ -669,6 +679,8 @@ def _with_state_question(
     while end and not words[end - 1].isalpha():
         end -= 1  # "?" and "!"
     if end < 4 or words[0] not in ("is", "are") or words[1] not in ("the", "my", "our"):
+        return spans
+    if words[2] in _QUANTIFIERS:  # "is the any switch off", "are my all lights on": no one device
         return spans
     if words[end - 1] not in _STATE_WORDS:
         return spans

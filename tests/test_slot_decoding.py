@@ -912,6 +912,18 @@ _S = "search_query"
          ["O", "B-" + _S, "O", "O", "B-" + _S, "O", "B-" + _S], {"search_query": "lucy in the sky with diamonds"}),
         ("play abbey road in greenhouse", "HassMediaSearchAndPlay", ["O", "B-" + _S, "I-" + _S, "O", "B-" + _S],
          {"search_query": "abbey road"}),
+        # a hyphenated word before "closet"/"room" is part of the area; a verb is not
+        ("dim walk-in closet lights to 90", "HassLightSet", ["O"] * 4 + ["B-area", "O", "O", "B-brightness"],
+         {"area": "walk-in closet", "brightness": 90}),
+        ("turn room lights off", "HassTurnOff", ["O", "B-area", "O", "O"], {"area": "room"}),
+        ("shut up closet blinds", "HassTurnOff", ["O", "O", "B-area", "O"], {"area": "closet"}),
+        # a countdown is a timer; "timer for ten minutes named eggs"
+        ("when will the bread countdown end", "HassTimerStatus", ["O"] * 6, {"name": "bread"}),
+        ("how's countdown doing", "HassTimerStatus", ["O"] * 5, {}),
+        ("start a timer for ten minutes named eggs", "HassStartTimer", ["O"] * 4 + ["B-minutes", "O", "O", "O"],
+         {"minutes": 10, "name": "eggs"}),
+        # "is the any switch off" asks about no one device
+        ("is the any switch off", "HassGetState", ["O"] * 4 + ["B-state"], {"state": "off"}),
     ],
 )  # fmt: skip
 def test_places_lists_colours_coffee_and_titles(schema, bert_tok, text, intent, word_tags, expected):
