@@ -34,6 +34,9 @@ BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 DEFAULT_INTENT_THRESHOLD = 0.5
 MAX_UNKNOWN_FRACTION = 0.5  # more [UNK] pieces than this: not a language the model knows
+LIGHT_INTENTS = frozenset({"HassLightSet", "LightBrighten", "LightDim"})
+# besides the schema's climate words: what "turn up the heat", "make it warmer" are about
+_WARMTH_WORDS = frozenset({"heat", "warmer", "cooler", "hotter", "colder", "temperature", "temp", "degrees"})
 
 
 @dataclass
@@ -313,4 +316,21 @@ class Recognizer:
         required = self.schema.intent_requires_one_of(intent)
         if required and not any(s.slot in required for s in slots):
             return Recognition(text, None, confidence)  # "is tom cruise an only child": nothing to ask about
+        if intent in LIGHT_INTENTS and _about_warmth_not_light(text, self.schema):
+            return Recognition(text, None, confidence)  # "turn up the heat" brightens no light
         return Recognition(text, intent, confidence, slots)
+
+
+def _about_warmth_not_light(text: str, schema: Schema) -> bool:
+    """Whether a sentence speaks of heating or cooling (the schema's climate words, "heat", "warmer", …) and
+    of no light: a light intent there is the model's mistake ("turn up the heat", "make it warmer")."""
+    words = set(text.lower().replace("-", " ").split())
+    lowered = f" {' '.join(text.lower().split())} "
+    domains = schema.inference.get("domain_words", {})
+
+    def says(phrases: Sequence[str]) -> bool:
+        return any(f" {p} " in lowered if " " in p else p in words for p in phrases)
+
+    return (says(domains.get("climate", ())) or bool(words & _WARMTH_WORDS)) and not says(
+        domains.get("light", ())
+    )
