@@ -3,8 +3,9 @@
 A span is ``[slot, first word, last word, confidence]`` over the sentence's lower-cased written words. The
 model's tags give the spans; these rules repair them where the schema (sample_data/SCHEMA.md) or Home
 Assistant decides what the words mean: spans cut in two ("toilet" + "paper"), a device's noun ("lava lamp"), an
-area's "room", list names, colours ("from blue to white"), what a play request names, one-of-a-kind devices
-(the weather service, the coffee machine), timer names and "is the {name} {state}" questions.
+area's "room", places that are areas ("in the stairwell"), "add {item} to the {name} list", colours ("from blue
+to white"), what a play request names, one-of-a-kind devices (the weather service, the coffee machine), timer
+names and "is the {name} {state}" questions.
 """
 
 from __future__ import annotations
