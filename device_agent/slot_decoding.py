@@ -4,8 +4,9 @@ The model predicts a BIO tag on the first word-piece of every word. :func:`decod
 predictions with a constrained Viterbi pass (well-formed BIO, only the slots the intent carries), cuts the span
 out of the ORIGINAL text using the tokenizer's offsets, normalizes the value by the slot's kind, and
 adds the slots the schema infers rather than tags (``domain``, ``device_class``, ``volume_step``).
-The schema's span conventions are rules in :mod:`device_agent.span_rules` (joined spans, device nouns, list
-and timer names, colours, what a play request names, one-of-a-kind devices, state questions); here: spans are
+The schema's span conventions are rules in :mod:`device_agent.span_rules` (joined spans, device nouns, places,
+lists, timer names, colours, one-of-a-kind devices, state questions; play requests in
+:mod:`device_agent.play_request_rules`); here: spans are
 whole written words ("nan's room", "19.5"), a number slot's span must hold a number, a duration slot follows
 its unit word and a duration said with a fraction is whole parts ("half an hour" → minutes 30), a bare generic
 device word is never a ``name``, and an ``area``/``floor`` never ends in one ("the bedroom tv" → area

@@ -12,16 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from device_agent.play_request_rules import PLAY_INTENTS, play_request_spans
 from device_agent.schema import Schema
+from device_agent.span_words import (
+    AREA_PREPOSITIONS,
+    DETERMINERS,
+    NAME_NOUNS,
+    Span,
+    merge_adjacent_text_spans,
+    taken_words,
+    word_before,
+)
 from device_agent.value_normalizers import COLOR_WORDS, normalize_value, parse_number
-
-Span = list[Any]
 
 
 def join_spans(spans: list[Span], words: list[str], schema: Schema) -> list[Span]:
     """Join what belongs together: back-to-back spans of one text slot, a query across "by", items across
     "and", a number and its spelled decimal part or "and a half"."""
-    return _with_spelled_decimals(_merge_adjacent_text_spans(spans, words), words, schema)
+    return _with_spelled_decimals(merge_adjacent_text_spans(spans, words), words, schema)
 
 
 def apply_conventions(
@@ -38,7 +46,7 @@ def apply_conventions(
     (1 − p(O)): the confidence of a span a rule adds."""
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
-    if "area" in allowed and intent not in _PLAY_INTENTS | _LIST_INTENTS | _SHOPPING_INTENTS:
+    if "area" in allowed and intent not in PLAY_INTENTS | _LIST_INTENTS | _SHOPPING_INTENTS:
         spans = _places_are_areas(spans, words, listed)
     if intent in _LIST_INTENTS | _SHOPPING_INTENTS:
         spans = _list_add_parts(spans, words, "name" in allowed and intent in _LIST_INTENTS, slot_probs)
@@ -50,15 +58,8 @@ def apply_conventions(
         spans = _colour_word_is_the_colour(spans, words)
     if "color" in allowed:
         spans = _colour_after_to(spans, words)
-    if intent in _PLAY_INTENTS and "search_query" in allowed:
-        spans = _unplaced_targets_are_queries(spans, words, listed, schema.not_name_words)
-        if "name" in allowed:
-            spans = _player_out_of_query(spans, words, listed)
-        if not any(span[0] == "search_query" for span in spans):
-            spans = _query_after_play_verb(spans, words, slot_probs, schema.not_name_words)
-        else:
-            spans = _whole_query_words(spans, words)
-        spans = _one_query(_query_with_trailing_number(spans, words), words)
+    if intent in PLAY_INTENTS and "search_query" in allowed:
+        spans = play_request_spans(spans, words, allowed, listed, slot_probs, schema.not_name_words)
     elif intent in _ONE_OF_A_KIND_INTENTS:
         spans = [span for span in spans if span[0] != "name" or _names_a_device(span, words, listed, intent)]
     if intent == "MakeCoffee":
@@ -68,24 +69,6 @@ def apply_conventions(
     elif "name" in allowed and intent == "HassGetState":
         spans = _with_state_question(spans, words, slot_probs, "state" in allowed)
     return spans
-
-
-_TEXT_SLOTS_MERGED = ("name", "area", "floor", "item", "search_query", "coffee_type", "color")
-# A device's own name keeps the device noun that follows it ("the lava lamp" → name "lava lamp", as
-# "desk lamp"); scene/script words are not part of a name ("the movie scene" → name "movie").
-_NAME_NOUNS = frozenset(
-    {
-        "lamp", "lamps", "light", "lights", "lite", "lites", "bulb", "bulbs", "fan", "fans", "heater",
-        "speaker", "speakers", "tv", "television", "blind", "blinds", "shade", "shades", "curtain", "curtains",
-        "shutter", "shutters", "plug", "plugs", "socket", "sockets", "outlet", "outlets", "switch", "switches",
-        "sensor", "sensors", "heaters", "door", "doors", "gate", "gates", "window", "windows", "valve", "valves",
-        "lock", "locks", "thermostat", "thermostats", "radiator", "radiators", "spotlight", "spotlights",
-        "sconce", "sconces", "chandelier", "chandeliers", "soundbar", "stereo", "vacuum", "led", "leds",
-        "downlight", "downlights", "pump", "pumps", "projector", "machine", "purifier", "humidifier",
-        "dehumidifier", "kettle", "charger", "fountain", "player", "receiver", "split", "strip", "lantern",
-        "sprinkler", "sprinklers", "camera", "tube", "diffuser", "blanket", "cooker", "fryer",
-    }
-)  # fmt: skip
 
 
 _AREA_HEADS = frozenset({"room", "closet"})
@@ -99,16 +82,11 @@ _NOT_MODIFIERS = frozenset(
 )  # fmt: skip
 
 
-def _taken_words(spans: list[list[Any]]) -> set[int]:
-    """Indices of the words some span already covers."""
-    return {w for _slot, first, last, _c in spans for w in range(first, last + 1)}
-
-
 def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """An area and the "room"/"closet" around it are one area: a bare "room" takes the word before it
     ("boiler" + "room" → "boiler room", also when "boiler" was tagged a one-word name), and an area right
     before an untagged "room" takes it ("grandma's" + "room")."""
-    taken = _taken_words(spans)
+    taken = taken_words(spans)
     absorbed: set[int] = set()  # indices of one-word names that became an area's first word
     for i, span in enumerate(spans):
         if span[0] != "area":
@@ -129,10 +107,10 @@ def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[A
 
 def _with_trailing_device_noun(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """Extend each ``name`` span over a device noun right after it ("lava" + "lamp" → "lava lamp")."""
-    taken = _taken_words(spans)
+    taken = taken_words(spans)
     for span in spans:
         nxt = span[2] + 1
-        if span[0] == "name" and nxt < len(words) and nxt not in taken and words[nxt] in _NAME_NOUNS:
+        if span[0] == "name" and nxt < len(words) and nxt not in taken and words[nxt] in NAME_NOUNS:
             span[2] = nxt
     return spans
 
@@ -184,9 +162,6 @@ def _no_device_or_unit_areas(
     return [s for s in spans if not any(s is d for d in device_only)]
 
 
-_AREA_PREPOSITIONS = frozenset({"in", "inside", "around", "across", "throughout"})
-
-
 def _places_are_areas(
     spans: list[list[Any]], words: list[str], listed: set[tuple[int, int]]
 ) -> list[list[Any]]:
@@ -196,20 +171,20 @@ def _places_are_areas(
     or the sentence already has an area."""
     if any(span[0] == "area" for span in spans):
         return spans
-    taken = _taken_words(spans)
+    taken = taken_words(spans)
     for span in spans:
-        if span[0] != "name" or (span[1], span[2]) in listed or words[span[2]] in _NAME_NOUNS:
+        if span[0] != "name" or (span[1], span[2]) in listed or words[span[2]] in NAME_NOUNS:
             continue
         nxt = span[2] + 1
         room_after = (
             nxt < len(words)
             and nxt not in taken
             and words[nxt] in _AREA_HEADS
-            and (nxt + 1 >= len(words) or words[nxt + 1] not in _NAME_NOUNS)
+            and (nxt + 1 >= len(words) or words[nxt + 1] not in NAME_NOUNS)
         )
         if room_after:
             span[2] = nxt
-        if room_after or words[span[2]] in _AREA_HEADS or _word_before(span, words) in _AREA_PREPOSITIONS:
+        if room_after or words[span[2]] in _AREA_HEADS or word_before(span, words) in AREA_PREPOSITIONS:
             span[0] = "area"
             break  # one area per sentence
     return spans
@@ -242,7 +217,7 @@ def _no_colour_is_no_colour(spans: list[list[Any]], words: list[str], area_allow
             continue
         before = words[span[1] - 1] if span[1] > 0 else ""
         nxt = words[lead] if lead < len(words) else ""
-        if before in ("my", "our") or _word_before(span, words) in _AREA_PREPOSITIONS or nxt in _NAME_NOUNS:
+        if before in ("my", "our") or word_before(span, words) in AREA_PREPOSITIONS or nxt in NAME_NOUNS:
             if lead <= span[2]:  # "in the **greenhouse blue**": the room, then the colour ("hot pink" stays)
                 out.append(["color", lead, span[2], span[3]])
             if area_allowed and not has_area:
@@ -305,7 +280,7 @@ def _list_add_parts(
         parts.append(["item", first, last, min(slot_probs[first : last + 1])])
     if name_allowed:
         start = to + 1
-        while start < len(words) and words[start] in _DETERMINERS | _FILLERS | {"teh"}:
+        while start < len(words) and words[start] in DETERMINERS | _FILLERS | {"teh"}:
             start += 1
         end = next((i for i in range(start, min(start + 6, len(words))) if words[i] in _LIST_WORDS), None)
         if end is None:
@@ -325,7 +300,7 @@ def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any
     """A list's name runs up to the word "list" ("hardware" + "store" + list → "hardware store"), never
     takes it ("packing list" tagged whole, as a listed name is → "packing"), and "do" of "to do" keeps its
     "to"."""
-    taken = _taken_words(spans)
+    taken = taken_words(spans)
     for span in spans:
         if span[0] != "name":
             continue
@@ -342,240 +317,12 @@ def _whole_list_names(spans: list[list[Any]], words: list[str]) -> list[list[Any
     return spans
 
 
-_PLAY_INTENTS = frozenset({"HassMediaSearchAndPlay"})
-_TARGET_PREPOSITIONS = frozenset(
-    {"on", "in", "at", "through", "to", "into", "via", "throughout", "across", "around", "over", "near"}
-)
-_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "your"})
-# what may stand between a preposition and the name it introduces: "on **erm the** front speaker", "in **you
-# know the** den"
-_BETWEEN = _DETERMINERS | {"erm", "uh", "um", "er", "like", "actually", "i", "mean", "you", "know", "just"}
-
-
-def _word_before(span: list[Any], words: list[str]) -> str:
-    """The word before a span, past determiners and fillers ("" at the start of the sentence)."""
-    before = span[1] - 1
-    while before >= 0 and words[before] in _BETWEEN:
-        before -= 1
-    return words[before] if before >= 0 else ""
-
-
-def _unplaced_targets_are_queries(
-    spans: list[list[Any]], words: list[str], listed: set[tuple[int, int]], generic: frozenset[str]
-) -> list[list[Any]]:
-    """In a play request the player and the room come after a preposition ("play jazz **on** the kitchen
-    speaker", "**in** the office"); a name or area tagged elsewhere ("play enrique", "play me barcelona by
-    queen", "play my gym playlist") is what to play: it becomes (part of) the ``search_query``. The
-    sentence's first word (a player addressed by name), listed names (unless a kind of media follows: "my
-    **gym** playlist") and device words ("the tv") are left alone."""
-    changed = False
-    classed = {span[1] - 1 for span in spans if span[0] == "media_class"}  # "my **gym** playlist"
-    for span in spans:
-        if span[0] not in ("name", "area") or span[1] == 0:
-            continue
-        if (span[1], span[2]) in listed and span[2] not in classed:
-            continue
-        if all(word in generic for word in words[span[1] : span[2] + 1]):
-            continue
-        if _word_before(span, words) not in _TARGET_PREPOSITIONS:
-            span[0] = "search_query"
-            changed = True
-    return _query_without_lead(_merge_adjacent_text_spans(spans, words) if changed else spans, words)
-
-
-_PLAYER_WORDS = _NAME_NOUNS | {"chromecast", "homepod", "echo", "sonos", "roku", "firestick", "speakers"}
-
-
-def _player_out_of_query(
-    spans: list[list[Any]], words: list[str], listed: set[tuple[int, int]]
-) -> list[list[Any]]:
-    """A query that swallowed "on the <player>" ("play **moonlight sonata on receiver**") gives the player
-    back as the ``name``: when the words after "on" end in a device word or are a listed name."""
-    if any(span[0] == "name" for span in spans):
-        return spans
-    for i, span in enumerate(spans):
-        if span[0] != "search_query":
-            continue
-        on = next((k for k in range(span[2] - 1, span[1], -1) if words[k] == "on"), None)
-        if on is None:
-            continue
-        start = on + 1
-        while start < span[2] and words[start] in _DETERMINERS:
-            start += 1
-        if words[span[2]] in _PLAYER_WORDS or (start, span[2]) in listed:
-            name = ["name", start, span[2], span[3]]
-            spans[i] = ["search_query", span[1], on - 1, span[3]]
-            return sorted([*spans, name], key=lambda s: s[1])
-    return spans
-
-
-_PLAY_VERBS = frozenset({"play", "hear", "playing"})
-_AFTER_VERB_SKIP = frozenset(
-    {"me", "us", "some", "the", "a", "an", "my", "our", "your", "any", "something", "anything"}
-)
-_NOT_A_QUERY_END = frozenset({"now", "please", "next", "again", "too", "then", "thanks"})
-_QUERY_STOPS = _TARGET_PREPOSITIONS | {"with", "for"}
-_MEDIA_NOUNS = frozenset({"music", "song", "songs", "track", "tracks", "album", "albums", "stuff", "tunes"})
-_NOT_A_QUERY_WORDS = _MEDIA_NOUNS | {
-    "something", "anything", "it", "that", "this", "more", "some", "all", "radio", "playlist", "podcast", "movie",
-    "show", "episode", "one", "good",
-}  # fmt: skip
-
-
-def _query_after_play_verb(
-    spans: list[list[Any]], words: list[str], slot_probs: list[float], generic: frozenset[str]
-) -> list[list[Any]]:
-    """A play request without a query: the untagged words right after "play" / "hear" / "listen to" (up to a
-    tagged span, a preposition or the end; without "me", "some", "now", "please") are what to play ("play
-    **chopin**", "i want to hear **love me**"). Nothing when those are only media words ("play some music")."""
-    taken = _taken_words(spans)
-    verb = next(
-        (
-            i
-            for i, w in enumerate(words)
-            if w in _PLAY_VERBS or (w == "to" and i > 0 and words[i - 1] == "listen")
-        ),
-        None,
-    )
-    if verb is None:
-        return spans
-    classed = {w for span in spans if span[0] == "media_class" for w in range(span[1], span[2] + 1)}
-    first = verb + 1  # past "me", "some", "the" and a kind of media ("play the **album** thriller")
-    while first < len(words) and (
-        first in classed or (first not in taken and words[first] in _AFTER_VERB_SKIP)
-    ):
-        first += 1
-    last = first
-    while last < len(words) and last not in taken and words[last] not in _QUERY_STOPS:
-        if not (words[last].isalnum() or "'" in words[last]):
-            break
-        last += 1
-    last -= 1
-    while last >= first and words[last] in _NOT_A_QUERY_END:
-        last -= 1
-    run = words[first : last + 1]
-    if not run or all(w in _NOT_A_QUERY_WORDS or w in generic for w in run):
-        return spans
-    query = ["search_query", first, last, min(slot_probs[first : last + 1])]
-    return _query_without_lead(sorted([*spans, query], key=lambda span: span[1]), words)
-
-
-def _one_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """A play request names one thing: query spans a few untagged words apart are one title ("play
-    **lucy** in the **sky** with **diamonds**", "**dancing** on my **own**"), unless a verb stands between."""
-    others = {w for span in spans if span[0] != "search_query" for w in range(span[1], span[2] + 1)}
-
-    def ends_sentence(last: int) -> bool:
-        rest = range(last + 1, len(words))
-        return all(w in others or words[w] in _NOT_A_QUERY_END or not words[w].isalnum() for w in rest)
-
-    out: list[list[Any]] = []
-    for span in spans:
-        prev = out[-1] if out else None
-        gap = words[prev[2] + 1 : span[1]] if prev is not None else []
-        if (
-            prev is not None
-            and prev[0] == span[0] == "search_query"
-            and 1 <= len(gap) <= 3
-            and not any(w in _GAP_STOPS for w in gap)
-            # "abbey road **in** greenhouse": a room after in/at at the end is where, not part of the title
-            and not (ends_sentence(span[2]) and any(w in _AREA_PREPOSITIONS | {"at"} for w in gap))
-        ):
-            prev[2], prev[3] = span[2], min(prev[3], span[3])
-        else:
-            out.append(span)
-    return _query_without_lead(out, words)
-
-
-_GAP_STOPS = _PLAY_VERBS | {"then", "and", ",", ".", "listen", "like", "want", "love", "need", "put", "start"}
-
-
-def _query_with_trailing_number(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """A query keeps the untagged number that ends a station or title before a preposition or the end:
-    "play **bbc radio 2** on the kitchen speaker", "**radio one**"."""
-    taken = _taken_words(spans)
-    for span in spans:
-        nxt = span[2] + 1
-        if span[0] != "search_query" or nxt >= len(words) or nxt in taken or parse_number(words[nxt]) is None:
-            continue
-        if nxt + 1 == len(words) or words[nxt + 1] in _QUERY_STOPS | _NOT_A_QUERY_END:
-            span[2] = nxt
-    return spans
-
-
-_QUERY_EDGE_STOPS = (
-    _QUERY_STOPS | _MEDIA_NOUNS | _AFTER_VERB_SKIP | _NOT_A_QUERY_END | _PLAY_VERBS
-    | {"playlist", "podcast", "movie", "show", "episode", "episodes", "artist", "listen", "put", "queue", "start", "up",
-       "want", "like", "love", "hear", "i", "to", "of", "and", "by", "from", "genre", "favorite", "favourite",
-       "most", "latest", "newest", "rated", "watch", "list", "plz", "thats", "that's", "let's", "lets", "new", "old",
-       "would", "could", "are", "is", "only", "that", "this", "popular"}
-    | _BETWEEN
-)  # fmt: skip
-
-
-def _whole_query_words(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """A one-word query the model cut short takes the untagged title words around it: "time to hear me some
-    blake **shelton**" → "blake shelton", "put on cannibal **queen**" → "cannibal queen", "dynamite by **acdc**"
-    → "dynamite by acdc"; never past a verb, a preposition, a media word, a filler or another span."""
-    taken = _taken_words(spans)
-
-    def free(w: int) -> bool:
-        return (
-            0 <= w < len(words)
-            and w not in taken
-            and words[w].isalnum()
-            and words[w] not in _QUERY_EDGE_STOPS
-        )
-
-    for span in spans:
-        if span[0] != "search_query" or span[2] > span[1]:
-            continue
-        while free(span[1] - 1) or (span[1] >= 2 and words[span[1] - 1] == "by" and free(span[1] - 2)):
-            span[1] -= 2 if words[span[1] - 1] == "by" else 1
-        while free(span[2] + 1):
-            span[2] += 1
-    return _query_without_lead(_merge_adjacent_text_spans(spans, words), words)
-
-
-_QUERY_NEVER_ENDS = frozenset({"by", "from", "of", "and", "the", "to", "for", "a"})
-
-
-def _query_without_lead(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """A query keeps "by <artist>" after a title (SCHEMA.md), but one that starts with it is only the artist:
-    "play music **by queen**", "all songs **of eminem**", "the newest album **by jay z**" → the artist. A
-    leading "music" is no part of a title ("play music **true love**"), nor a trailing "by" ("the veldt by")."""
-    for span in spans:
-        if span[0] != "search_query":
-            continue
-        while span[2] > span[1] and words[span[2]] in _QUERY_NEVER_ENDS:
-            span[2] -= 1
-        if (
-            words[span[1]] in ("music", "songs", "tunes")
-            and span[2] > span[1]
-            and words[span[1] + 1]
-            not in (
-                "by",
-                "of",
-            )
-        ):
-            span[1] += 1
-        first, last = span[1], span[2]
-        if words[first] in ("all", "some") and first < last and words[first + 1] in _MEDIA_NOUNS:
-            first += 1
-        lead = ("by", "of") if words[first] in _MEDIA_NOUNS and first < last else ()
-        if lead:
-            first += 1
-        if first < last and (words[first] == "by" or (lead and words[first] in lead)):
-            span[1] = first + 1
-    return spans
-
-
 # Intents whose ``name`` is an optional target a home has one or two of: its weather service, its coffee
 # machine. An unlisted word tagged there is far more often part of the request ("the weather **outside**", "my
 # **morning** coffee") than a name.
 _ONE_OF_A_KIND_INTENTS = frozenset({"HassGetWeather", "MakeCoffee"})
 _MACHINE_CUES = frozenset({"on", "using", "with", "in", "at", "from", "start", "run", "use"})
-_MACHINE_NOUNS = _NAME_NOUNS | {"brewer", "maker", "barista", "grinder"}
+_MACHINE_NOUNS = NAME_NOUNS | {"brewer", "maker", "barista", "grinder"}
 
 
 def _names_a_device(span: list[Any], words: list[str], listed: set[tuple[int, int]], intent: str) -> bool:
@@ -588,7 +335,7 @@ def _names_a_device(span: list[Any], words: list[str], listed: set[tuple[int, in
         return True
     if intent != "MakeCoffee":
         return False
-    return _word_before(span, words) in _MACHINE_CUES or words[span[2]] in _MACHINE_NOUNS
+    return word_before(span, words) in _MACHINE_CUES or words[span[2]] in _MACHINE_NOUNS
 
 
 _COFFEE_MODIFIERS = frozenset(
@@ -599,7 +346,7 @@ _COFFEE_MODIFIERS = frozenset(
 
 def _whole_coffee_type(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """A coffee type takes the untagged size and strength words before it ("a **double shot** latte")."""
-    taken = _taken_words(spans)
+    taken = taken_words(spans)
     for span in spans:
         if span[0] != "coffee_type":
             continue
@@ -633,7 +380,7 @@ def _with_timer_name(spans: list[list[Any]], words: list[str], slot_probs: list[
     ten minutes named **eggs**") are the ``name`` when the model left them untagged and tagged no name."""
     if any(span[0] == "name" for span in spans):
         return spans
-    taken = _taken_words(spans)
+    taken = taken_words(spans)
 
     def free(w: int) -> bool:
         word = words[w]
@@ -686,7 +433,7 @@ def _with_state_question(
     if words[end - 1] not in _STATE_WORDS:
         return spans
     last = end - 2 if words[end - 2] != "still" else end - 3
-    taken = _taken_words(spans)
+    taken = taken_words(spans)
     if any(span[0] in ("name", "area", "floor") for span in spans):
         # X was tagged (a listed name, say) and the state word was not: "is the sliding door open"
         named = any(span[0] in ("name", "area", "floor") and span[2] == last for span in spans)
@@ -704,29 +451,6 @@ def _with_state_question(
     return sorted([*spans, *added], key=lambda span: span[1])
 
 
-def _merge_adjacent_text_spans(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
-    """Join back-to-back spans of the same text slot ("toilet" + "paper" → "toilet paper"), search-query
-    spans across "by" ("bohemian rhapsody" by "queen" → "bohemian rhapsody by queen"), and items across "and"
-    or a comma: "add eggs and milk" is one item, "eggs and milk", as Home Assistant's list takes it."""
-    merged: list[list[Any]] = []
-    for span in spans:
-        prev = merged[-1] if merged else None
-        same = prev is not None and prev[0] == span[0] and span[0] in _TEXT_SLOTS_MERGED
-        back_to_back = same and prev[2] == span[1] - 1
-        across_by = (
-            same and span[0] == "search_query" and prev[2] == span[1] - 2 and words[span[1] - 1] == "by"
-        )
-        across_and = (
-            same and span[0] == "item" and prev[2] == span[1] - 2 and words[span[1] - 1] in (",", "and", "&")
-        )
-        if back_to_back or across_by or across_and:
-            prev[2] = span[2]
-            prev[3] = min(prev[3], span[3])
-        else:
-            merged.append(list(span))
-    return merged
-
-
 def _with_spelled_decimals(spans: list[list[Any]], words: list[str], schema: Schema) -> list[list[Any]]:
     """A number slot takes a spelled decimal part right after it ("twenty one" + "point five" → 21.5), tagged
     as a second span of the slot or not tagged at all."""
@@ -738,7 +462,7 @@ def _with_spelled_decimals(spans: list[list[Any]], words: list[str], schema: Sch
             prev[2], prev[3] = span[2], min(prev[3], span[3])
             continue
         out.append(list(span))
-    taken = _taken_words(out)
+    taken = taken_words(out)
     for span in out:
         point = span[2] + 1
         if schema.slot(span[0]).kind != "number" or point in taken or words[point : point + 1] != ["point"]:
