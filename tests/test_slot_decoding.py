@@ -738,6 +738,12 @@ def test_timer_durations_with_fractions_and_names(schema, bert_tok, text, word_t
     assert slot_values_dict(slots) == expected
 
 
+def _tagged_values(schema, tok, text, intent, word_tags):
+    """The decoded values without the inferred ``domain`` / ``device_class``."""
+    slots = _decode_word_tags(schema, tok, text, intent, word_tags)
+    return {k: v for k, v in slot_values_dict(slots).items() if k not in ("domain", "device_class")}
+
+
 @pytest.mark.parametrize(
     ("text", "intent", "word_tags", "expected"),
     [
@@ -768,10 +774,7 @@ def test_timer_durations_with_fractions_and_names(schema, bert_tok, text, word_t
     ],
 )  # fmt: skip
 def test_halves_lists_and_colours(schema, bert_tok, text, intent, word_tags, expected):
-    slots = _decode_word_tags(schema, bert_tok, text, intent, word_tags)
-    assert {
-        k: v for k, v in slot_values_dict(slots).items() if k not in ("domain", "device_class")
-    } == expected
+    assert _tagged_values(schema, bert_tok, text, intent, word_tags) == expected
 
 
 @pytest.mark.parametrize(
@@ -927,10 +930,7 @@ _S = "search_query"
     ],
 )  # fmt: skip
 def test_places_lists_colours_coffee_and_titles(schema, bert_tok, text, intent, word_tags, expected):
-    slots = _decode_word_tags(schema, bert_tok, text, intent, word_tags)
-    assert {
-        k: v for k, v in slot_values_dict(slots).items() if k not in ("domain", "device_class")
-    } == expected
+    assert _tagged_values(schema, bert_tok, text, intent, word_tags) == expected
 
 
 def test_a_listed_name_after_in_stays_a_name_and_a_device_word_beside_a_room_is_the_domain(schema, bert_tok):
