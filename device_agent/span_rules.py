@@ -167,7 +167,7 @@ def _places_are_areas(
 ) -> list[list[Any]]:
     """A place is an area, not a device's name: an unlisted name right after in/around/across/throughout
     ("the temperature in **stairwell**"), ending in "room" ("**nan's room** timer status") or followed by
-    an untagged "room" ("**boiler** room") — unless it ends in a device noun ("in the **kitchen speaker**")
+    an untagged "room" ("**boiler** room") — unless it ends in a device noun ("in the **sonos speaker**")
     or the sentence already has an area."""
     if any(span[0] == "area" for span in spans):
         return spans
