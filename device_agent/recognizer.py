@@ -13,7 +13,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,8 +36,14 @@ BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 DEFAULT_INTENT_THRESHOLD = 0.5
 MAX_UNKNOWN_FRACTION = 0.5  # more [UNK] pieces than this: not a language the model knows
 LIGHT_INTENTS = frozenset({"HassLightSet", "LightBrighten", "LightDim"})
-# besides the schema's climate words: what "turn up the heat", "make it warmer" are about
-_WARMTH_WORDS = frozenset({"heat", "warmer", "cooler", "hotter", "colder", "temperature", "temp", "degrees"})
+# besides the schema's climate words: what "turn up the heat", "make it warmer" are about ("warm white" is a
+# colour: "warm" alone says nothing of heating)
+_HEATING_WORDS = frozenset({"heat", "warmer", "cooler", "hotter", "colder", "temperature", "temp", "degrees"})
+# what a temperature question speaks of, or asks a device to tell ("what does the ecobee **say**")
+_WARMTH_WORDS = _HEATING_WORDS | {
+    "temps", "degree", "hot", "cold", "warm", "cool", "chilly", "freezing", "toasty", "humid", "celsius",
+    "fahrenheit", "thermostat", "aircon", "climate", "say", "says", "read", "reads", "reading", "show", "shows", "showing",
+}  # fmt: skip
 
 
 @dataclass
@@ -318,19 +325,28 @@ class Recognizer:
             return Recognition(text, None, confidence)  # "is tom cruise an only child": nothing to ask about
         if intent in LIGHT_INTENTS and _about_warmth_not_light(text, self.schema):
             return Recognition(text, None, confidence)  # "turn up the heat" brightens no light
+        if intent == "HassClimateGetTemperature" and not _speaks_of_warmth(text, self.schema):
+            return Recognition(text, None, confidence)  # "how tall is the eiffel tower"
         return Recognition(text, intent, confidence, slots)
 
 
 def _about_warmth_not_light(text: str, schema: Schema) -> bool:
     """Whether a sentence speaks of heating or cooling (the schema's climate words, "heat", "warmer", …) and
     of no light: a light intent there is the model's mistake ("turn up the heat", "make it warmer")."""
-    words = set(text.lower().replace("-", " ").split())
-    lowered = f" {' '.join(text.lower().split())} "
     domains = schema.inference.get("domain_words", {})
+    heating = _says(text, domains.get("climate", ())) or _says(text, _HEATING_WORDS)
+    return heating and not _says(text, domains.get("light", ()))
 
-    def says(phrases: Sequence[str]) -> bool:
-        return any(f" {p} " in lowered if " " in p else p in words for p in phrases)
 
-    return (says(domains.get("climate", ())) or bool(words & _WARMTH_WORDS)) and not says(
-        domains.get("light", ())
-    )
+def _speaks_of_warmth(text: str, schema: Schema) -> bool:
+    """Whether a sentence speaks of heat or cold: the schema's climate words, "temperature", "hot", "warm", …"""
+    climate = schema.inference.get("domain_words", {}).get("climate", ())
+    return _says(text, climate) or _says(text, _WARMTH_WORDS)
+
+
+def _says(text: str, phrases: Iterable[str]) -> bool:
+    """Whether one of ``phrases`` (lower-case words or multi-word phrases) occurs in ``text`` as whole words."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    joined = f" {' '.join(words)} "
+    present = set(words)
+    return any(f" {p} " in joined if " " in p else p in present for p in phrases)

@@ -262,6 +262,18 @@ def test_a_light_intent_about_heating_is_not_recognized(recognizer):
     assert [r.intent in LIGHT_INTENTS for r in recognizer.recognize_many(lights)] == [True, True, True]
 
 
+def test_a_temperature_question_must_speak_of_warmth(recognizer):
+    """ "how tall is the eiffel tower" came back HassClimateGetTemperature: a temperature question that says
+    nothing of heat, cold, a thermostat or what a device reads is refused; the usual forms stay."""
+    near_misses = ["how tall is the eiffel tower", "how far above sea level is denver"]
+    outputs = recognizer.model_outputs(near_misses)
+    assert all(recognizer.labels[int(np.argmax(o[1]))] == "HassClimateGetTemperature" for o in outputs)
+    assert [r.intent for r in recognizer.recognize_many(near_misses)] == [None, None]
+    asked = ["what does the ecobee say", "how hot is it in the kitchen", "is it cold in the basement",
+             "what's the temperature in the nursery"]  # fmt: skip
+    assert {r.intent for r in recognizer.recognize_many(asked)} == {"HassClimateGetTemperature"}
+
+
 def test_a_state_question_about_nothing_is_not_recognized(tmp_path, recognizer):
     """The schema's requires_one_of for HassGetState reaches the board: "is it on?" names nothing to ask
     about and is refused; with the requirement taken out of the bundle's schema it was a HassGetState."""
