@@ -36,6 +36,9 @@ BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 DEFAULT_INTENT_THRESHOLD = 0.5
 MAX_UNKNOWN_FRACTION = 0.5  # more [UNK] pieces than this: not a language the model knows
 LIGHT_INTENTS = frozenset({"HassLightSet", "LightBrighten", "LightDim"})
+# intents that start something, and the words that stop it: "stop vacuuming" is no HassVacuumStart
+_STARTING_INTENTS = frozenset({"HassVacuumStart", "MakeCoffee"})
+_STOP_WORDS = frozenset({"stop", "pause", "halt", "quit", "cancel", "abort"})
 # besides the schema's climate words: what "turn up the heat", "make it warmer" are about ("warm white" is a
 # colour: "warm" alone says nothing of heating)
 _HEATING_WORDS = frozenset({"heat", "warmer", "cooler", "hotter", "colder", "temperature", "temp", "degrees"})
@@ -327,6 +330,8 @@ class Recognizer:
             return Recognition(text, None, confidence)  # "turn up the heat" brightens no light
         if intent == "HassClimateGetTemperature" and not _speaks_of_warmth(text, self.schema):
             return Recognition(text, None, confidence)  # "how tall is the eiffel tower"
+        if intent in _STARTING_INTENTS and _says(text, _STOP_WORDS):
+            return Recognition(text, None, confidence)  # "stop vacuuming" starts no vacuum
         return Recognition(text, intent, confidence, slots)
 
 

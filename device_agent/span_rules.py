@@ -46,6 +46,7 @@ def apply_conventions(
     (1 − p(O)): the confidence of a span a rule adds."""
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
+    spans = [span for span in spans if not _a_level_that_is_a_duration(span, words)]
     if "area" in allowed and intent not in PLAY_INTENTS | _LIST_INTENTS | _SHOPPING_INTENTS:
         spans = _places_are_areas(spans, words, listed)
     if intent in _LIST_INTENTS | _SHOPPING_INTENTS:
@@ -140,6 +141,18 @@ def _colour_after_to(spans: list[list[Any]], words: list[str]) -> list[list[Any]
                 rest = [o for o in spans if o is not span and o is not target]
                 return sorted([*rest, target or ["color", j, j, span[3]]], key=lambda o: o[1])
     return spans
+
+
+_LEVEL_SLOTS = frozenset({"brightness", "position", "volume_level", "percentage", "temperature"})
+_TIME_UNITS = frozenset(
+    {"minute", "minutes", "min", "mins", "hour", "hours", "hr", "hrs", "second", "seconds", "sec"}
+)
+
+
+def _a_level_that_is_a_duration(span: list[Any], words: list[str]) -> bool:
+    """A level or temperature followed by a time unit is a duration: "turn on the porch light for **ten**
+    minutes" sets no brightness."""
+    return span[0] in _LEVEL_SLOTS and span[2] + 1 < len(words) and words[span[2] + 1] in _TIME_UNITS
 
 
 _UNIT_WORDS = frozenset(

@@ -274,6 +274,17 @@ def test_a_temperature_question_must_speak_of_warmth(recognizer):
     assert {r.intent for r in recognizer.recognize_many(asked)} == {"HassClimateGetTemperature"}
 
 
+def test_stopping_is_no_start(recognizer):
+    """ "stop vacuuming" came back HassVacuumStart: a vacuum or coffee start whose sentence says stop, pause,
+    cancel … is refused (the schema has no stop intent for either; no training sentence of the two says so)."""
+    assert recognizer.recognize("stop vacuuming").intent is None
+    assert recognizer.recognize("stop making coffee").intent is None
+    assert [r.intent for r in recognizer.recognize_many(["start the vacuum", "make me an espresso"])] == [
+        "HassVacuumStart",
+        "MakeCoffee",
+    ]
+
+
 def test_a_state_question_about_nothing_is_not_recognized(tmp_path, recognizer):
     """The schema's requires_one_of for HassGetState reaches the board: "is it on?" names nothing to ask
     about and is refused; with the requirement taken out of the bundle's schema it was a HassGetState."""

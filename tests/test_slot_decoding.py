@@ -925,6 +925,11 @@ _S = "search_query"
         ("how's countdown doing", "HassTimerStatus", ["O"] * 5, {}),
         ("start a timer for ten minutes named eggs", "HassStartTimer", ["O"] * 4 + ["B-minutes", "O", "O", "O"],
          {"minutes": 10, "name": "eggs"}),
+        # a level followed by a time unit is a duration, no brightness
+        ("turn on the porch light for ten minutes", "HassLightSet", ["O", "O", "O", "B-area", "O", "O", "B-brightness", "O"],
+         {"area": "porch"}),
+        ("set the porch light to ten percent", "HassLightSet", ["O", "O", "B-area", "O", "O", "B-brightness", "O"],
+         {"area": "porch", "brightness": 10}),
         # "is the any switch off" asks about no one device
         ("is the any switch off", "HassGetState", ["O"] * 4 + ["B-state"], {"state": "off"}),
     ],
