@@ -449,6 +449,36 @@ def _find_phrases(
     return sorted(found, key=lambda f: f[1])
 
 
+_SLIPS: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+
+
+def _device_word_slips(inference: dict[str, Any]) -> dict[str, str]:
+    """Typing slips of the one-word device words (4+ letters) → the word: two neighbouring letters swapped
+    ("lihgts", "wnidow", "fnas") or one letter doubled ("fanns", "sshades", "heatter"). Never a device word
+    itself. Cached per inference table."""
+    cached = _SLIPS.get(id(inference))
+    if cached is not None and cached[0] is inference:
+        return cached[1]
+    words = {
+        p
+        for table in ("domain_words", "device_class_words")
+        for ps in inference.get(table, {}).values()
+        for p in ps
+        if " " not in p
+    }
+    slips: dict[str, str] = {}
+    for word in sorted(words):
+        if len(word) < 4:
+            continue
+        swapped = [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
+        doubled = [word[: i + 1] + word[i] + word[i + 1 :] for i in range(len(word))]
+        for slip in swapped + doubled:
+            if slip != word and slip not in words:
+                slips.setdefault(slip, word)
+    _SLIPS[id(inference)] = (inference, slips)
+    return slips
+
+
 def infer_slots(
     text: str, intent: str, schema: Schema, exclude: Sequence[tuple[int, int]] = ()
 ) -> list[SlotValue]:
@@ -473,6 +503,8 @@ def infer_slots(
 
     if intent not in inference.get("intents_with_domain", []):
         return out
+    slips = _device_word_slips(inference)
+    toks = [(slips.get(w, w), start, end) for w, start, end in toks]  # "lihgts" → lights
     nouns = [
         t
         for t in toks

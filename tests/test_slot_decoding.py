@@ -242,6 +242,12 @@ def test_outside_bias_shifts_the_o_tag_prior(schema, tok):
         ("turn the volume to the loudest setting", "HassSetVolumeRelative", {"volume_step": "up"}),
         ("the music is too low", "HassSetVolumeRelative", {"volume_step": "up"}),
         ("dim the lights", "LightDim", {}),  # the intent already says light
+        # typing slips of a device word: two letters swapped, one doubled
+        ("turn of the lihgts in the parlor", "HassTurnOff", {"domain": "light"}),
+        ("activate the family room fnas", "HassTurnOn", {"domain": "fan"}),
+        ("are the sshades open", "HassGetState", {"domain": "cover", "device_class": "shade"}),
+        ("turn on the home theater", "HassTurnOn", {}),  # a word, not a slip of "heater"
+        ("turn on the eater", "HassTurnOn", {}),  # a letter dropped is no slip
     ],
 )
 def test_inferred_slots(schema, text, intent, expected):
