@@ -47,6 +47,8 @@ def apply_conventions(
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
     spans = [span for span in spans if not _a_level_that_is_a_duration(span, words)]
+    if intent in schema.inference.get("intents_with_domain", ()):
+        spans = _bare_device_class_is_no_area(spans, words, schema)
     if "area" in allowed and intent not in PLAY_INTENTS | _LIST_INTENTS | _SHOPPING_INTENTS:
         spans = _places_are_areas(spans, words, listed)
     if intent in _LIST_INTENTS | _SHOPPING_INTENTS:
@@ -173,6 +175,29 @@ def _no_device_or_unit_areas(
     if len(device_only) == len(areas):
         return spans
     return [s for s in spans if not any(s is d for d in device_only)]
+
+
+def _bare_device_class_is_no_area(
+    spans: list[list[Any]], words: list[str], schema: Schema
+) -> list[list[Any]]:
+    """A bare device-class word is the device, not a room, where a cover's verb (open, close, shut) is said,
+    no other device word, and no preposition makes it a place: "shut the **garage**" is the garage door;
+    "the lights **in** the garage" and "turn on the garage" keep the room."""
+    classes = {p for ps in schema.inference.get("device_class_words", {}).values() for p in ps}
+    verbs = schema.inference.get("verb_domains", {})
+    taken = taken_words(spans)
+    others = [w for i, w in enumerate(words) if i not in taken and w in schema.generic_device_words]
+    if others or not any(verbs.get(w) == "cover" for w in words):
+        return spans
+    return [
+        span
+        for span in spans
+        if not (
+            span[0] == "area"
+            and " ".join(words[span[1] : span[2] + 1]) in classes
+            and word_before(span, words) not in AREA_PREPOSITIONS | {"at", "of", "from"}
+        )
+    ]
 
 
 def _places_are_areas(

@@ -285,6 +285,23 @@ def test_stopping_is_no_start(recognizer):
     ]
 
 
+def test_words_settle_two_confusions(recognizer):
+    """ "switch on the big chandelier" came back LightBrighten and "time left?" HassGetCurrentTime; the words
+    settle both (no training sentence of either intent is moved), and brightening or asking the time stays."""
+    moved = ["hey switch on the big chandelier in the dining room", "time left?"]
+    outputs = recognizer.model_outputs(moved)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+        "LightBrighten",
+        "HassGetCurrentTime",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(moved)] == ["HassTurnOn", "HassTimerStatus"]
+    kept = ["turn on the lights a bit brighter", "what time is it"]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == ["LightBrighten", "HassGetCurrentTime"]
+    only_lights = Recognizer.from_loaded_bundle(load_bundle(default_bundle_dir()))
+    answer = only_lights.decode_outputs(moved[:1], outputs[:1], intent_filter=["LightBrighten"])[0]
+    assert answer.intent == "LightBrighten"  # an intent filter keeps the model's answer
+
+
 def test_a_state_question_about_nothing_is_not_recognized(tmp_path, recognizer):
     """The schema's requires_one_of for HassGetState reaches the board: "is it on?" names nothing to ask
     about and is refused; with the requirement taken out of the bundle's schema it was a HassGetState."""

@@ -931,6 +931,10 @@ _S = "search_query"
         ("how's countdown doing", "HassTimerStatus", ["O"] * 5, {}),
         ("start a timer for ten minutes named eggs", "HassStartTimer", ["O"] * 4 + ["B-minutes", "O", "O", "O"],
          {"minutes": 10, "name": "eggs"}),
+        # "shut the garage" is the garage door; the lights in the garage are in a room
+        ("shut the garage", "HassTurnOff", ["O", "O", "B-area"], {}),
+        ("turn off everything in the garage", "HassTurnOff", ["O"] * 5 + ["B-area"], {"area": "garage"}),
+        ("turn on the garage lights", "HassTurnOn", ["O", "O", "O", "B-area", "O"], {"area": "garage"}),
         # a level followed by a time unit is a duration, no brightness
         ("turn on the porch light for ten minutes", "HassLightSet", ["O", "O", "O", "B-area", "O", "O", "B-brightness", "O"],
          {"area": "porch"}),
