@@ -449,6 +449,10 @@ def _find_phrases(
     return sorted(found, key=lambda f: f[1])
 
 
+_VOLUME_DIRECTIONS = frozenset(
+    {"up", "down", "louder", "quieter", "softer", "raise", "lower", "increase", "decrease", "reduce", "boost",
+     "crank", "amplify", "quieten"}
+)  # fmt: skip
 _SLIPS: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
 
 
@@ -497,8 +501,10 @@ def infer_slots(
 
     if "volume_step" in allowed:
         hits = _find_phrases(toks, inference.get("volume_step_words", {}))
+        # a direction said outright decides over a description: "it's really loud, turn the music **down**"
+        said = [h for h in hits if text[h[1] : h[2]].lower() in _VOLUME_DIRECTIONS]
         if hits:
-            step, start, end, _ = hits[0]
+            step, start, end, _ = (said or hits)[0]
             out.append(SlotValue("volume_step", text[start:end], step, "enum", start, end, 1.0))
 
     if intent not in inference.get("intents_with_domain", []):

@@ -242,6 +242,16 @@ def test_outside_bias_shifts_the_o_tag_prior(schema, tok):
         ("turn the volume to the loudest setting", "HassSetVolumeRelative", {"volume_step": "up"}),
         ("the music is too low", "HassSetVolumeRelative", {"volume_step": "up"}),
         ("dim the lights", "LightDim", {}),  # the intent already says light
+        # a direction said outright decides over a description of the volume
+        (
+            "it's really loud can you please turn the music down",
+            "HassSetVolumeRelative",
+            {"volume_step": "down"},
+        ),
+        ("turn it up it's way too low", "HassSetVolumeRelative", {"volume_step": "up"}),
+        ("rise volume", "HassSetVolumeRelative", {"volume_step": "up"}),
+        ("lessen the speaker volume", "HassSetVolumeRelative", {"volume_step": "down"}),
+        ("switch the air con off", "HassTurnOff", {"domain": "climate"}),
         # typing slips of a device word: two letters swapped, one doubled
         ("turn of the lihgts in the parlor", "HassTurnOff", {"domain": "light"}),
         ("activate the family room fnas", "HassTurnOn", {"domain": "fan"}),
@@ -935,6 +945,8 @@ _S = "search_query"
         ("shut the garage", "HassTurnOff", ["O", "O", "B-area"], {}),
         ("turn off everything in the garage", "HassTurnOff", ["O"] * 5 + ["B-area"], {"area": "garage"}),
         ("turn on the garage lights", "HassTurnOn", ["O", "O", "O", "B-area", "O"], {"area": "garage"}),
+        # a name that with the word after it is a kind of device is no name
+        ("turn on the air con", "HassTurnOn", ["O", "O", "O", "B-name", "O"], {}),
         # a level followed by a time unit is a duration, no brightness
         ("turn on the porch light for ten minutes", "HassLightSet", ["O", "O", "O", "B-area", "O", "O", "B-brightness", "O"],
          {"area": "porch"}),
