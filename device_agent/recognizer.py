@@ -319,15 +319,27 @@ class Recognizer:
         if not self.schema.intent_slots(intent) and tags_a_slot(encoding, slot_logits, self.schema):
             return Recognition(text, None, confidence)  # "cancel my gym membership" is no bare "never mind"
         bias = self.slot_outside_bias if slot_outside_bias is None else slot_outside_bias
-        slots = decode_slots(
-            text,
-            encoding,
-            np.asarray(slot_logits),
-            self.schema,
-            intent,
-            outside_bias=bias,
-            known=self._decoder_names(),
-        )
+
+        def slots_for(intent: str) -> list[SlotValue]:
+            return decode_slots(
+                text,
+                encoding,
+                np.asarray(slot_logits),
+                self.schema,
+                intent,
+                outside_bias=bias,
+                known=self._decoder_names(),
+            )
+
+        slots = slots_for(intent)
+        shopping = "HassShoppingListAddItem"
+        if (
+            intent == "HassListAddItem"
+            and not any(s.slot == "name" for s in slots)
+            and shopping in self.labels
+            and (intent_filter is None or shopping in intent_filter)
+        ):  # a list without a name is the shopping list ("add kitchen roll to my list")
+            intent, slots = shopping, slots_for(shopping)
         required = self.schema.intent_requires_one_of(intent)
         if required and not any(s.slot in required for s in slots):
             return Recognition(text, None, confidence)  # "is tom cruise an only child": nothing to ask about

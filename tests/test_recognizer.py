@@ -302,6 +302,19 @@ def test_words_settle_two_confusions(recognizer):
     assert answer.intent == "LightBrighten"  # an intent filter keeps the model's answer
 
 
+def test_a_list_without_a_name_is_the_shopping_list(recognizer):
+    """HassListAddItem needs the list's name (every one of its training sentences has one); answered without
+    one, the request is for the shopping list. A named list stays a HassListAddItem."""
+    texts = ["add kitchen roll to my list", "add buy stamps to my errands list"]
+    outputs = recognizer.model_outputs(texts)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassListAddItem"] * 2
+    answers = recognizer.recognize_many(texts)
+    assert [(a.intent, a.slot_values()) for a in answers] == [
+        ("HassShoppingListAddItem", {"item": "kitchen roll"}),
+        ("HassListAddItem", {"item": "buy stamps", "name": "errands"}),
+    ]
+
+
 def test_a_state_question_about_nothing_is_not_recognized(tmp_path, recognizer):
     """The schema's requires_one_of for HassGetState reaches the board: "is it on?" names nothing to ask
     about and is refused; with the requirement taken out of the bundle's schema it was a HassGetState."""
