@@ -13,8 +13,7 @@ Example:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from device_agent.errors import UserError
+from device_agent.intent_rules import refused, rerouted, settled_by_slots
 from device_agent.known_names import KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict, tags_a_slot
@@ -35,21 +35,6 @@ BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 DEFAULT_INTENT_THRESHOLD = 0.5
 MAX_UNKNOWN_FRACTION = 0.5  # more [UNK] pieces than this: not a language the model knows
-LIGHT_INTENTS = frozenset({"HassLightSet", "LightBrighten", "LightDim"})
-_BRIGHTER_WORDS = frozenset(
-    {"bright", "brighter", "brighten", "brightness", "lighter", "more", "up", "increase", "raise"}
-)
-# intents that start something, and the words that stop it: "stop vacuuming" is no HassVacuumStart
-_STARTING_INTENTS = frozenset({"HassVacuumStart", "MakeCoffee"})
-_STOP_WORDS = frozenset({"stop", "pause", "halt", "quit", "cancel", "abort"})
-# besides the schema's climate words: what "turn up the heat", "make it warmer" are about ("warm white" is a
-# colour: "warm" alone says nothing of heating)
-_HEATING_WORDS = frozenset({"heat", "warmer", "cooler", "hotter", "colder", "temperature", "temp", "degrees"})
-# what a temperature question speaks of, or asks a device to tell ("what does the ecobee **say**")
-_WARMTH_WORDS = _HEATING_WORDS | {
-    "temps", "degree", "hot", "cold", "warm", "cool", "chilly", "freezing", "toasty", "humid", "celsius",
-    "fahrenheit", "thermostat", "aircon", "climate", "say", "says", "read", "reads", "reading", "show", "shows", "showing",
-}  # fmt: skip
 
 
 @dataclass
@@ -106,9 +91,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class Recognizer:
-    """Tokenize → run the joint model → threshold the intent → decode the slots; an answer without a slot
-    its intent requires one of (schema ``requires_one_of``: "is it on?" for HassGetState) is not recognized,
-    nor is an intent without slots whose sentence the tagger fills with one ("cancel my gym membership").
+    """Tokenize → run the joint model → threshold the intent → decode the slots; an intent without slots whose
+    sentence the tagger fills with one ("cancel my gym membership") is not recognized, and the rules of
+    :mod:`device_agent.intent_rules` settle or refuse the rest (an answer without a slot its intent requires
+    one of, "is it on?"; "turn up the heat" as a light intent; "time left?" is a timer question).
 
     Args:
         run_batch: the model as a function of ``input_ids``/``attention_mask`` ``[N, L]`` (see ``BatchRunner``).
@@ -313,9 +299,11 @@ class Recognizer:
         accepted = int(np.argmax(probs)) != len(self.labels) - 1 and confidence >= self.intent_threshold
         if not accepted:
             return Recognition(text, None, confidence)
-        intent = _rerouted(self.labels[best], text)
-        if intent not in self.labels or (intent_filter is not None and intent not in intent_filter):
-            intent = self.labels[best]
+
+        def may_answer(intent: str) -> bool:
+            return intent in self.labels and (intent_filter is None or intent in intent_filter)
+
+        intent = rerouted(self.labels[best], text, may_answer)
         if not self.schema.intent_slots(intent) and tags_a_slot(encoding, slot_logits, self.schema):
             return Recognition(text, None, confidence)  # "cancel my gym membership" is no bare "never mind"
         bias = self.slot_outside_bias if slot_outside_bias is None else slot_outside_bias
@@ -331,60 +319,7 @@ class Recognizer:
                 known=self._decoder_names(),
             )
 
-        slots = slots_for(intent)
-        shopping = "HassShoppingListAddItem"
-        if (
-            intent == "HassListAddItem"
-            and not any(s.slot == "name" for s in slots)
-            and shopping in self.labels
-            and (intent_filter is None or shopping in intent_filter)
-        ):  # a list without a name is the shopping list ("add kitchen roll to my list")
-            intent, slots = shopping, slots_for(shopping)
-        required = self.schema.intent_requires_one_of(intent)
-        if required and not any(s.slot in required for s in slots):
-            return Recognition(text, None, confidence)  # "is tom cruise an only child": nothing to ask about
-        if intent in LIGHT_INTENTS and _about_warmth_not_light(text, self.schema):
-            return Recognition(text, None, confidence)  # "turn up the heat" brightens no light
-        if intent == "HassClimateGetTemperature" and not _speaks_of_warmth(text, self.schema):
-            return Recognition(text, None, confidence)  # "how tall is the eiffel tower"
-        if intent in _STARTING_INTENTS and _says(text, _STOP_WORDS):
-            return Recognition(text, None, confidence)  # "stop vacuuming" starts no vacuum
+        intent, slots = settled_by_slots(intent, slots_for(intent), slots_for, may_answer)
+        if refused(intent, text, slots, self.schema):
+            return Recognition(text, None, confidence)
         return Recognition(text, intent, confidence, slots)
-
-
-def _rerouted(intent: str, text: str) -> str:
-    """Two confusions the words settle: "switch on the big chandelier" is no LightBrighten but a HassTurnOn
-    (no brightening sentence of the training data says turn/switch on; "turn on the lights brighter" still
-    brightens), and "time left?" asks a timer,
-    not the clock (no time question of the training data says left or remaining; 160 timer questions do)."""
-    if (
-        intent == "LightBrighten"
-        and re.search(r"\b(turn|switch|flip) on\b", text.lower())
-        and not _says(text, _BRIGHTER_WORDS)
-    ):
-        return "HassTurnOn"
-    if intent == "HassGetCurrentTime" and _says(text, ("left", "remaining")):
-        return "HassTimerStatus"
-    return intent
-
-
-def _about_warmth_not_light(text: str, schema: Schema) -> bool:
-    """Whether a sentence speaks of heating or cooling (the schema's climate words, "heat", "warmer", …) and
-    of no light: a light intent there is the model's mistake ("turn up the heat", "make it warmer")."""
-    domains = schema.inference.get("domain_words", {})
-    heating = _says(text, domains.get("climate", ())) or _says(text, _HEATING_WORDS)
-    return heating and not _says(text, domains.get("light", ()))
-
-
-def _speaks_of_warmth(text: str, schema: Schema) -> bool:
-    """Whether a sentence speaks of heat or cold: the schema's climate words, "temperature", "hot", "warm", …"""
-    climate = schema.inference.get("domain_words", {}).get("climate", ())
-    return _says(text, climate) or _says(text, _WARMTH_WORDS)
-
-
-def _says(text: str, phrases: Iterable[str]) -> bool:
-    """Whether one of ``phrases`` (lower-case words or multi-word phrases) occurs in ``text`` as whole words."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    joined = f" {' '.join(words)} "
-    present = set(words)
-    return any(f" {p} " in joined if " " in p else p in present for p in phrases)

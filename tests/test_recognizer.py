@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from device_agent.bundle import BundleError, default_bundle_dir, load_bundle
 from device_agent.errors import UserError
-from device_agent.recognizer import LIGHT_INTENTS, Recognition, Recognizer
+from device_agent.intent_rules import LIGHT_INTENTS
+from device_agent.recognizer import Recognition, Recognizer
 from device_agent.schema import NOT_RECOGNIZED
 from device_agent.slot_decoding import tags_a_slot
 
@@ -312,6 +313,18 @@ def test_a_list_without_a_name_is_the_shopping_list(recognizer):
     assert [(a.intent, a.slot_values()) for a in answers] == [
         ("HassShoppingListAddItem", {"item": "kitchen roll"}),
         ("HassListAddItem", {"item": "buy stamps", "name": "errands"}),
+    ]
+
+
+def test_a_volume_set_without_a_level_but_with_a_direction_is_a_step(recognizer):
+    """ "set the volume to low" came back HassSetVolume with no level (every training sentence of it has one):
+    with a direction the words say, it is a step; a level keeps it absolute."""
+    outputs = recognizer.model_outputs(["set the volume to low"])
+    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassSetVolume"
+    answers = recognizer.recognize_many(["set the volume to low", "set the volume to 40 percent"])
+    assert [(a.intent, a.slot_values()) for a in answers] == [
+        ("HassSetVolumeRelative", {"volume_step": "down"}),
+        ("HassSetVolume", {"volume_level": 40}),
     ]
 
 
