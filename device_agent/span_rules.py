@@ -47,7 +47,7 @@ def apply_conventions(
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
     spans = [span for span in spans if not _a_level_that_is_a_duration(span, words)]
-    spans = [span for span in spans if not _starts_a_device_phrase(span, words, schema.generic_device_words)]
+    spans = _no_name_starting_a_device_phrase(spans, words, schema.generic_device_words)
     if intent in schema.inference.get("intents_with_domain", ()):
         spans = _bare_device_class_is_no_area(spans, words, schema)
     if "area" in allowed and intent not in PLAY_INTENTS | _LIST_INTENTS | _SHOPPING_INTENTS:
@@ -158,15 +158,21 @@ def _a_level_that_is_a_duration(span: list[Any], words: list[str]) -> bool:
     return span[0] in _LEVEL_SLOTS and span[2] + 1 < len(words) and words[span[2] + 1] in _TIME_UNITS
 
 
-def _starts_a_device_phrase(span: list[Any], words: list[str], generic: frozenset[str]) -> bool:
-    """A name that with the untagged words after it makes a kind of device is no name: "turn on the **air**
-    con" (the domain says what it is)."""
-    if span[0] != "name":
-        return False
-    return any(
-        " ".join(words[span[1] : end]) in generic
-        for end in range(span[2] + 2, min(span[2] + 3, len(words)) + 1)
-    )
+def _no_name_starting_a_device_phrase(
+    spans: list[list[Any]], words: list[str], generic: frozenset[str]
+) -> list[list[Any]]:
+    """A name that with the one or two untagged words after it makes a kind of device is no name: "turn on the
+    **air** con" (the inferred domain says what it is)."""
+    taken = taken_words(spans)
+
+    def device_phrase(span: list[Any]) -> bool:
+        ends = range(span[2] + 2, min(span[2] + 3, len(words)) + 1)
+        return any(
+            " ".join(words[span[1] : end]) in generic and not taken & set(range(span[2] + 1, end))
+            for end in ends
+        )
+
+    return [span for span in spans if span[0] != "name" or not device_phrase(span)]
 
 
 _UNIT_WORDS = frozenset(
