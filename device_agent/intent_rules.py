@@ -68,7 +68,8 @@ def settled_by_slots(
 def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     """Whether an accepted intent is still "not recognized": it names none of the slots the schema requires one
     of ("is tom cruise an only child"), a light intent speaks of heating ("turn up the heat"), a temperature
-    question of no warmth ("how tall is the eiffel tower"), or a start says stop ("stop vacuuming")."""
+    question of no warmth ("how tall is the eiffel tower"), a start says stop ("stop vacuuming"), or the
+    sentence ticks an item off a list, which the schema has no intent for ("check off eggs from the list")."""
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
         return True
@@ -76,7 +77,30 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
         return True
     if intent == "HassClimateGetTemperature" and not _speaks_of_warmth(text, schema):
         return True
+    if _ticks_off_a_list_item(text):
+        return True
     return intent in _STARTING_INTENTS and _says(text, _STOP_WORDS)
+
+
+# Home Assistant's HassListCompleteItem / HassShoppingListCompleteItem ("check off eggs from the shopping list"),
+# which the schema does not carry: the model reads them as state questions ("check … off")
+_TICK_OFF = (
+    re.compile(r"\b(tick|cross|strike)\b(\s+\S+){0,6}\s+off\b"),
+    re.compile(r"\bcheck off\b"),
+    # "check call the plumber off in my tasks", not a question: "check the lights are off in the kitchen"
+    re.compile(
+        r"\bcheck\b(?!\s+(if|whether|that|to|on|the status|my|for))"
+        r"((?!\s+(is|are|was|were)\b|\s+\S*'s\b)\s+\S+){0,6}\s+off\s+(on|in|from|of)\b"
+    ),
+    re.compile(r"\bmark\b(\s+\S+){0,6}\s+(as\s+)?(done|complete|completed|finished)\b"),
+)
+
+
+def _ticks_off_a_list_item(text: str) -> bool:
+    """Whether a sentence completes a list item ("check off eggs from the shopping list", "check call the
+    plumber off in my work tasks", "mark the laundry as done"); "check if the tv is off" does not."""
+    lowered = text.lower()
+    return any(p.search(lowered) for p in _TICK_OFF)
 
 
 def _about_warmth_not_light(text: str, schema: Schema) -> bool:
