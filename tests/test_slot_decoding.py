@@ -887,9 +887,9 @@ _S = "search_query"
         ("boiler room set the volume to 2", "HassSetVolume", ["B-name", "O", "O", "O", "O", "O", "B-volume_level"],
          {"area": "boiler room", "volume_level": 2}),
         ("stop the timer in the greenhouse", "HassCancelTimer", ["O"] * 5 + ["B-name"], {"area": "greenhouse"}),
-        # ... not a device after "in" ("in the kitchen speaker"), nor beside a room already there
-        ("mute the music in the kitchen speaker", "HassMediaPlayerMute", ["O"] * 5 + ["B-name", "I-name"],
-         {"name": "kitchen speaker"}),
+        # ... not a device after "in" ("in the sonos speaker"), nor beside a room already there
+        ("mute the music in the sonos speaker", "HassMediaPlayerMute", ["O"] * 5 + ["B-name", "I-name"],
+         {"name": "sonos speaker"}),
         ("turn on the lamp in the den in the kitchen", "HassTurnOn", ["O"] * 6 + ["B-name", "O", "O", "B-area"],
          {"name": "den", "area": "kitchen"}),
         # a colour span without a colour word where a room stands is the area; the colour after it stays
