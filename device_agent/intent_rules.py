@@ -47,22 +47,38 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
 
 def settled_by_slots(
     intent: str,
+    text: str,
     slots: list[Any],
     slots_for: Callable[[str], list[Any]],
     may_answer: Callable[[str], bool],
 ) -> tuple[str, list[Any]]:
     """What Home Assistant cannot act on, settled by the slots: a to-do list without its name is the shopping
     list ("add kitchen roll to my list"; every HassListAddItem training sentence names its list), and a volume
-    set without a level but with a direction is a step ("set the volume to low"; every HassSetVolume training
-    sentence has its level). ``slots_for(intent)`` decodes the sentence's slots for another intent."""
+    set without a level but with a direction, or with a direction and no "to"/"at" a level, is a step ("set the
+    volume to low", "volume down 60 percent"; every HassSetVolume training sentence has its level, and but one
+    says a direction without "to"). ``slots_for(intent)`` decodes the sentence's slots for another intent."""
     has = {s.slot for s in slots}
     if intent == "HassListAddItem" and "name" not in has and may_answer("HassShoppingListAddItem"):
         return "HassShoppingListAddItem", slots_for("HassShoppingListAddItem")
-    if intent == "HassSetVolume" and "volume_level" not in has and may_answer("HassSetVolumeRelative"):
+    steps = "volume_level" not in has or _steps_without_a_target(text, slots)
+    if intent == "HassSetVolume" and steps and may_answer("HassSetVolumeRelative"):
         stepped = slots_for("HassSetVolumeRelative")
         if any(s.slot == "volume_step" for s in stepped):
             return "HassSetVolumeRelative", stepped
     return intent, slots
+
+
+_DIRECTIONS = ("up", "down", "increase", "decrease", "lower", "raise", "louder", "quieter", "reduce", "boost")
+
+
+def _steps_without_a_target(text: str, slots: list[Any]) -> bool:
+    """Whether a volume request names a direction and no target level ("volume down sonos move 60 percent";
+    "turn the volume down **to** 20" sets a level). Words inside slot values do not count ("the lower snug")."""
+    outside = list(text.lower())
+    for s in slots:
+        outside[s.start : s.end] = " " * (s.end - s.start)
+    rest = "".join(outside)
+    return _says(rest, _DIRECTIONS) and not _says(rest, ("to", "at"))
 
 
 def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:

@@ -319,7 +319,7 @@ class Recognizer:
                 known=self._decoder_names(),
             )
 
-        intent, slots = settled_by_slots(intent, slots_for(intent), slots_for, may_answer)
+        intent, slots = settled_by_slots(intent, text, slots_for(intent), slots_for, may_answer)
         if refused(intent, text, slots, self.schema):
             return Recognition(text, None, confidence)
         return Recognition(text, intent, confidence, slots)

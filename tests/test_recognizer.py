@@ -317,14 +317,20 @@ def test_a_list_without_a_name_is_the_shopping_list(recognizer):
 
 
 def test_a_volume_set_without_a_level_but_with_a_direction_is_a_step(recognizer):
-    """ "set the volume to low" came back HassSetVolume with no level (every training sentence of it has one):
-    with a direction the words say, it is a step; a level keeps it absolute."""
-    outputs = recognizer.model_outputs(["set the volume to low"])
-    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassSetVolume"
-    answers = recognizer.recognize_many(["set the volume to low", "set the volume to 40 percent"])
+    """ "set the volume to low" came back HassSetVolume with no level (every training sentence of it has one),
+    "volume down sonos move 60 percent" with a level but no "to": with a direction the words say, both are steps;
+    a level said with "to" keeps it absolute."""
+    stepped = ["set the volume to low", "volume down sonos move 60 percent"]
+    outputs = recognizer.model_outputs(stepped)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassSetVolume"] * 2
+    answers = recognizer.recognize_many(
+        [*stepped, "set the volume to 40 percent", "turn the volume down to 20"]
+    )
     assert [(a.intent, a.slot_values()) for a in answers] == [
         ("HassSetVolumeRelative", {"volume_step": "down"}),
+        ("HassSetVolumeRelative", {"name": "sonos move", "volume_step": "down"}),
         ("HassSetVolume", {"volume_level": 40}),
+        ("HassSetVolume", {"volume_level": 20}),
     ]
 
 
