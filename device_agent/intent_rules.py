@@ -55,8 +55,8 @@ def settled_by_slots(
     """What Home Assistant cannot act on, settled by the slots: a to-do list without its name is the shopping
     list ("add kitchen roll to my list"; every HassListAddItem training sentence names its list), and a volume
     set without a level but with a direction, or with a direction and no "to"/"at" a level, is a step ("set the
-    volume to low", "volume down 60 percent"; every HassSetVolume training sentence has its level, and but one
-    says a direction without "to"). ``slots_for(intent)`` decodes the sentence's slots for another intent."""
+    volume to low", "volume down 60 percent"; every HassSetVolume training sentence has its level, and none says
+    a direction without "to" outside its slot values). ``slots_for(intent)`` decodes the slots for an intent."""
     has = {s.slot for s in slots}
     if intent == "HassListAddItem" and "name" not in has and may_answer("HassShoppingListAddItem"):
         return "HassShoppingListAddItem", slots_for("HassShoppingListAddItem")
