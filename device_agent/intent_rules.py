@@ -5,11 +5,13 @@ sentences of the intents it touches (docs/TRAINING.md, "Decoder rules, second ro
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from device_agent.schema import Schema
+from device_agent.slot_decoding import VOLUME_DIRECTIONS
 
 LIGHT_INTENTS = frozenset({"HassLightSet", "LightBrighten", "LightDim"})
 _BRIGHTER_WORDS = frozenset(
@@ -68,9 +70,6 @@ def settled_by_slots(
     return intent, slots
 
 
-_DIRECTIONS = ("up", "down", "increase", "decrease", "lower", "raise", "louder", "quieter", "reduce", "boost")
-
-
 def _steps_without_a_target(text: str, slots: list[Any]) -> bool:
     """Whether a volume request names a direction and no target level ("volume down sonos move 60 percent";
     "turn the volume down **to** 20" sets a level). Words inside slot values do not count ("the lower snug")."""
@@ -78,7 +77,7 @@ def _steps_without_a_target(text: str, slots: list[Any]) -> bool:
     for s in slots:
         outside[s.start : s.end] = " " * (s.end - s.start)
     rest = "".join(outside)
-    return _says(rest, _DIRECTIONS) and not _says(rest, ("to", "at"))
+    return _says(rest, VOLUME_DIRECTIONS) and not _says(rest, ("to", "at"))
 
 
 def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
@@ -135,7 +134,12 @@ def _speaks_of_warmth(text: str, schema: Schema) -> bool:
 
 def _says(text: str, phrases: Iterable[str]) -> bool:
     """Whether one of ``phrases`` (lower-case words or multi-word phrases) occurs in ``text`` as whole words."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    joined = f" {' '.join(words)} "
-    present = set(words)
+    joined, present = _words_of(text)
     return any(f" {p} " in joined if " " in p else p in present for p in phrases)
+
+
+@functools.lru_cache(maxsize=32)
+def _words_of(text: str) -> tuple[str, frozenset[str]]:
+    """A sentence's words, joined between spaces and as a set: the rules ask one sentence several times."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return f" {' '.join(words)} ", frozenset(words)

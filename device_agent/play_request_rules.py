@@ -160,7 +160,7 @@ def _one_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
             and 1 <= len(gap) <= 3
             and not any(w in _GAP_STOPS for w in gap)
             # "abbey road **in** greenhouse": a room after in/at at the end is where, not part of the title
-            and not (ends_sentence(span[2]) and any(w in AREA_PREPOSITIONS | {"at"} for w in gap))
+            and not (ends_sentence(span[2]) and any(w in _ROOM_CUES for w in gap))
         ):
             prev[2], prev[3] = span[2], min(prev[3], span[3])
         else:
@@ -168,6 +168,7 @@ def _one_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     return _query_without_lead(out, words)
 
 
+_ROOM_CUES = AREA_PREPOSITIONS | {"at"}
 _GAP_STOPS = _PLAY_VERBS | {"then", "and", ",", ".", "listen", "like", "want", "love", "need", "put", "start"}
 
 

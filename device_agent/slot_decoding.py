@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -417,18 +417,26 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _WORD_RE.finditer(text.lower())]
 
 
-_TABLES: dict[int, tuple[dict[str, list[str]], list[tuple[list[str], str]]]] = {}
+_DERIVED: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def _derived(kind: str, table: Any, build: Callable[[Any], Any]) -> Any:
+    """``build(table)``, computed once per schema table object (kept alive in the cache beside its result)."""
+    cached = _DERIVED.get((kind, id(table)))
+    if cached is None or cached[0] is not table:
+        cached = _DERIVED[(kind, id(table))] = (table, build(table))
+    return cached[1]
 
 
 def _phrase_table(phrases: dict[str, list[str]]) -> list[tuple[list[str], str]]:
-    """Phrases split into words, longest first (cached per phrase dict; the dict is kept alive with it)."""
-    cached = _TABLES.get(id(phrases))
-    if cached is None or cached[0] is not phrases:
-        table = sorted(
-            ((p.split(), key) for key, ps in phrases.items() for p in ps), key=lambda x: -len(x[0])
-        )
-        cached = _TABLES[id(phrases)] = (phrases, table)
-    return cached[1]
+    """Phrases split into words, longest first (cached per phrase dict)."""
+    return _derived(
+        "phrases",
+        phrases,
+        lambda ps: sorted(
+            ((p.split(), key) for key, values in ps.items() for p in values), key=lambda x: -len(x[0])
+        ),
+    )
 
 
 def _find_phrases(
@@ -449,20 +457,21 @@ def _find_phrases(
     return sorted(found, key=lambda f: f[1])
 
 
-_VOLUME_DIRECTIONS = frozenset(
+# words that say which way the volume goes, not how it is ("loud", "low" describe)
+VOLUME_DIRECTIONS = frozenset(
     {"up", "down", "louder", "quieter", "softer", "raise", "lower", "increase", "decrease", "reduce", "boost",
      "crank", "amplify", "quieten"}
 )  # fmt: skip
-_SLIPS: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
 
 
 def _device_word_slips(inference: dict[str, Any]) -> dict[str, str]:
     """Typing slips of the one-word device words (4+ letters) → the word: two neighbouring letters swapped
     ("lihgts", "wnidow", "fnas") or one letter doubled ("fanns", "sshades", "heatter"). Never a device word
     itself. Cached per inference table."""
-    cached = _SLIPS.get(id(inference))
-    if cached is not None and cached[0] is inference:
-        return cached[1]
+    return _derived("slips", inference, _build_slips)
+
+
+def _build_slips(inference: dict[str, Any]) -> dict[str, str]:
     words = {
         p
         for table in ("domain_words", "device_class_words")
@@ -479,7 +488,6 @@ def _device_word_slips(inference: dict[str, Any]) -> dict[str, str]:
         for slip in swapped + doubled:
             if slip != word and slip not in words:
                 slips.setdefault(slip, word)
-    _SLIPS[id(inference)] = (inference, slips)
     return slips
 
 
@@ -502,7 +510,7 @@ def infer_slots(
     if "volume_step" in allowed:
         hits = _find_phrases(toks, inference.get("volume_step_words", {}))
         # a direction said outright decides over a description: "it's really loud, turn the music **down**"
-        said = [h for h in hits if text[h[1] : h[2]].lower() in _VOLUME_DIRECTIONS]
+        said = [h for h in hits if text[h[1] : h[2]].lower() in VOLUME_DIRECTIONS]
         if hits:
             step, start, end, _ = (said or hits)[0]
             out.append(SlotValue("volume_step", text[start:end], step, "enum", start, end, 1.0))

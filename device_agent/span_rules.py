@@ -17,6 +17,7 @@ from device_agent.schema import Schema
 from device_agent.span_words import (
     AREA_PREPOSITIONS,
     DETERMINERS,
+    FILLERS,
     NAME_NOUNS,
     Span,
     merge_adjacent_text_spans,
@@ -195,6 +196,9 @@ def _no_device_or_unit_areas(
     return [s for s in spans if not any(s is d for d in device_only)]
 
 
+_PLACE_CUES = AREA_PREPOSITIONS | {"at", "of", "from"}  # "the lights **in** the garage"
+
+
 def _bare_device_class_is_no_area(
     spans: list[list[Any]], words: list[str], schema: Schema
 ) -> list[list[Any]]:
@@ -213,7 +217,7 @@ def _bare_device_class_is_no_area(
         if not (
             span[0] == "area"
             and " ".join(words[span[1] : span[2] + 1]) in classes
-            and word_before(span, words) not in AREA_PREPOSITIONS | {"at", "of", "from"}
+            and word_before(span, words) not in _PLACE_CUES
         )
     ]
 
@@ -288,9 +292,9 @@ _LIST_INTENTS = frozenset({"HassListAddItem"})
 _SHOPPING_INTENTS = frozenset({"HassShoppingListAddItem"})
 _ADD_VERBS = frozenset({"add", "put", "write", "stick", "pop", "include", "jot", "throw", "append", "place"})
 _ADD_TO = frozenset({"to", "on", "onto", "in", "into"})
-_FILLERS = frozenset({"er", "erm", "uh", "um", "uhm", "hmm", "mean", "i", "like"})  # "i mean"
-_ITEM_SKIP = frozenset({"the", "teh", "a", "an", "some", "more", "me", "us"}) | _FILLERS
-_ITEM_END_SKIP = frozenset({"please", "too", "also", "now", "then", "again"}) | _FILLERS
+_ITEM_SKIP = frozenset({"the", "teh", "a", "an", "some", "more", "me", "us"}) | FILLERS
+_ITEM_END_SKIP = frozenset({"please", "too", "also", "now", "then", "again"}) | FILLERS
+_LIST_NAME_SKIP = DETERMINERS | FILLERS | {"teh"}
 _LIST_WORDS = frozenset({"list", "lists", "lsit", "lst", "ilst", "lis", "lisst"})  # with speech-to-text slips
 # what ends a list's name said without "list": "to my wedding **asap**", "groceries **cheers**"
 _COURTESY = frozenset({"thanks", "thank", "cheers", "asap", "please", "if", "now", "today", "too", "when"})
@@ -336,7 +340,7 @@ def _list_add_parts(
         parts.append(["item", first, last, min(slot_probs[first : last + 1])])
     if name_allowed:
         start = to + 1
-        while start < len(words) and words[start] in DETERMINERS | _FILLERS | {"teh"}:
+        while start < len(words) and words[start] in _LIST_NAME_SKIP:
             start += 1
         end = next((i for i in range(start, min(start + 6, len(words))) if words[i] in _LIST_WORDS), None)
         if end is None:

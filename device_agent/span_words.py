@@ -39,7 +39,9 @@ TARGET_PREPOSITIONS = frozenset(
 DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "your"})
 # what may stand between a preposition and the name it introduces: "on **erm the** front speaker", "in **you
 # know the** den"
-BETWEEN = DETERMINERS | {"erm", "uh", "um", "er", "like", "actually", "i", "mean", "you", "know", "just"}
+# speech fillers ("i mean" is two of them)
+FILLERS = frozenset({"er", "erm", "uh", "um", "uhm", "hmm", "like", "i", "mean"})
+BETWEEN = DETERMINERS | FILLERS | {"actually", "you", "know", "just"}
 
 
 def word_before(span: list[Any], words: list[str]) -> str:

@@ -901,6 +901,9 @@ _S = "search_query"
          {"area": "greenhouse", "color": "blue"}),
         ("set the lights to peach", "HassLightSet", ["O"] * 4 + ["B-color"], {"color": "peach"}),
         ("make the path lights hot pink", "HassLightSet", ["O"] * 4 + ["B-color", "I-color"], {"color": "hot pink"}),
+        # black and brown are on Home Assistant's colour list: a lone one read as a room is the colour
+        ("turn the porch light brown", "HassLightSet", ["O", "O", "B-area", "O", "B-area"],
+         {"area": "porch", "color": "brown"}),
         # Home Assistant's "add {item} to [the|my] {name} [list]"
         ("add laundry detergent to the camping gear list", "HassListAddItem",
          ["O", "B-name", "B-item", "O", "O", "O", "O", "O"], {"item": "laundry detergent", "name": "camping gear"}),
