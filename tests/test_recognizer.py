@@ -360,3 +360,45 @@ def test_a_state_question_about_nothing_is_not_recognized(tmp_path, recognizer):
         build_bundle(default_bundle_dir(), tmp_path / "b", schema=tmp_path / "schema.json")
     )
     assert [r.intent for r in loose.recognize_many(texts)] == ["HassGetState"] * 3
+
+
+def test_games_ratings_and_repeats_are_not_play_requests(recognizer):
+    """Games, rating a song and asking to hear the last answer again came back as media intents (HWU64's
+    play_game, music_likeness, general_repeat are out of scope); the words refuse them, and play requests that
+    say game room, rating or "again" louder stay."""
+    texts = ["i want to play poker", "play some games", "give this song five stars", "say that one more time"]
+    outputs = recognizer.model_outputs(texts)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+        *["HassMediaSearchAndPlay"] * 3,
+        "HassGetCurrentTime",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None] * 4
+    kept = ["play jazz in the game room", "let's play some music", "play my five star songs",
+            "can you say it again louder"]  # fmt: skip
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassMediaSearchAndPlay",
+        "HassMediaSearchAndPlay",
+        "HassMediaSearchAndPlay",
+        "HassSetVolumeRelative",
+    ]
+
+
+def test_clock_questions_about_elsewhere_and_questions_of_fact_are_not_recognized(recognizer):
+    """The clock intents answer the board's own time and date, and a state question asks about a device:
+    another place's time, a birth date and "what's a …" are refused; the board's clock and a device's state
+    are still answered."""
+    texts = ["what time is it in paris now", "what's my mum's birth date", "what's a dehumidifier"]
+    outputs = recognizer.model_outputs(texts)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+        "HassGetCurrentTime",
+        "HassGetCurrentDate",
+        "HassGetState",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None] * 3
+    kept = ["what time is it", "what's the date today", "is the front door locked", "is the garage door open"]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassGetCurrentTime",
+        "HassGetCurrentDate",
+        "HassGetState",
+        "HassGetState",
+    ]
