@@ -34,9 +34,14 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
     """Two confusions the words settle: "switch on the big chandelier" is no LightBrighten but a HassTurnOn
     (no brightening sentence of the training data says turn/switch on; "turn on the lights brighter" still
     brightens), and "time left?" asks a timer, not the clock (no time question of the training data says left
-    or remaining; 160 timer questions do). An intent ``may_answer`` rejects (a filter) keeps the model's."""
+    or remaining; 160 timer questions do), and "will you dim all the lights" is no LightBrighten, "can you bright
+    the lights" no LightDim (the verb says the step; "it's too dim in here" brightens and keeps it), and a bare
+    "shut up" silences the speaker (HWU64's training data; "shut up the awning" closes it). An intent
+    ``may_answer`` rejects (a filter) keeps the model's."""
     moved = intent
-    if (
+    if intent in _OPPOSITE_LIGHT_STEP and _asks_the_opposite_step(intent, text):
+        moved = _OPPOSITE_LIGHT_STEP[intent]
+    elif (
         intent == "LightBrighten"
         and re.search(r"\b(turn|switch|flip) on\b", text.lower())
         and not _says(text, _BRIGHTER_WORDS)
@@ -44,7 +49,34 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
         moved = "HassTurnOn"
     elif intent == "HassGetCurrentTime" and _says(text, ("left", "remaining")):
         moved = "HassTimerStatus"
+    elif intent == "HassTurnOff" and re.search(r"\bshut up\W*(please\W*)?$", text.lower()):
+        moved = "HassMediaPlayerMute"
     return moved if may_answer(moved) else intent
+
+
+# A brightness step whose verb says the other direction: "dim the lights" / "darken the room" (none of the 289
+# brightening and dimming training sentences that says such a verb says the other direction's words)
+_OPPOSITE_LIGHT_STEP = {"LightBrighten": "LightDim", "LightDim": "LightBrighten"}
+_STEP_VERBS = {
+    "LightDim": re.compile(
+        r"\b(dim|darken|lower|reduce|decrease)\s+(the|all|my|our|it|them|these|those|down)\b"
+    ),
+    "LightBrighten": re.compile(
+        r"\b(brighten|bright|raise|increase|boost)\s+(the|all|my|our|it|them|these|those|up)\b"
+    ),
+}
+_STEP_WORDS = {
+    "LightDim": frozenset(
+        {"dim", "dimmer", "darken", "darker", "lower", "reduce", "decrease", "down", "less"}
+    ),
+    "LightBrighten": _BRIGHTER_WORDS | {"boost"},
+}
+
+
+def _asks_the_opposite_step(intent: str, text: str) -> bool:
+    """Whether a brightness step's verb asks the other direction and none of the intent's own words is said."""
+    other = _OPPOSITE_LIGHT_STEP[intent]
+    return bool(_STEP_VERBS[other].search(text.lower())) and not _says(text, _STEP_WORDS[intent])
 
 
 def settled_by_slots(

@@ -527,7 +527,9 @@ def infer_slots(
     domain_hits = _find_phrases(nouns, inference.get("domain_words", {}))
     class_hits = _find_phrases(nouns, inference.get("device_class_words", {}))
     verb_hits = [
-        (inference["verb_domains"][w], s, e) for w, s, e in toks if w in inference.get("verb_domains", {})
+        (inference["verb_domains"][w], s, e)
+        for w, s, e in toks
+        if w in inference.get("verb_domains", {}) and not (w == "shut" and _shuts_nothing(toks, (w, s, e)))
     ]
 
     domain = domain_hits[-1] if domain_hits else None
@@ -550,6 +552,13 @@ def infer_slots(
         key, start, end, _ = class_hits[-1]
         out.append(SlotValue("device_class", text[start:end], key, "enum", start, end, 1.0))
     return out
+
+
+def _shuts_nothing(toks: Sequence[tuple[str, int, int]], t: tuple[str, int, int]) -> bool:
+    """Whether "shut" closes nothing: "shut off the kettle" switches off, a bare "shut up" / "shut down"
+    silences or powers down ("shut up the awning", Home Assistant's template, still closes)."""
+    after = _next_word(toks, t)
+    return after == "off" or (after in ("up", "down") and toks.index(t) + 2 == len(toks))
 
 
 def _next_word(toks: Sequence[tuple[str, int, int]], t: tuple[str, int, int]) -> str:

@@ -286,9 +286,10 @@ def test_stopping_is_no_start(recognizer):
     ]
 
 
-def test_words_settle_two_confusions(recognizer):
-    """ "switch on the big chandelier" came back LightBrighten and "time left?" HassGetCurrentTime; the words
-    settle both (no training sentence of either intent is moved), and brightening or asking the time stays."""
+def test_words_settle_confusions(recognizer):
+    """ "switch on the big chandelier" came back LightBrighten, "time left?" HassGetCurrentTime, "will you dim
+    all the lights" LightBrighten; the words settle them (no training sentence of the intents is moved), and
+    brightening, asking the time or "it's too dim in here" stays."""
     moved = ["hey switch on the big chandelier in the dining room", "time left?"]
     outputs = recognizer.model_outputs(moved)
     assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
@@ -298,6 +299,24 @@ def test_words_settle_two_confusions(recognizer):
     assert [r.intent for r in recognizer.recognize_many(moved)] == ["HassTurnOn", "HassTimerStatus"]
     kept = ["turn on the lights a bit brighter", "what time is it"]
     assert [r.intent for r in recognizer.recognize_many(kept)] == ["LightBrighten", "HassGetCurrentTime"]
+    verbs = ["will you dim all the lights", "can you bright the lights please", "shut up"]
+    outputs = recognizer.model_outputs(verbs)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+        "LightBrighten",
+        "LightDim",
+        "HassTurnOff",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(verbs)] == [
+        "LightDim",
+        "LightBrighten",
+        "HassMediaPlayerMute",
+    ]
+    steps = ["it's way too dim in here", "the lights are too bright", "shut up the awning"]
+    assert [r.intent for r in recognizer.recognize_many(steps)] == [
+        "LightBrighten",
+        "LightDim",
+        "HassTurnOff",
+    ]
     only_lights = Recognizer.from_loaded_bundle(load_bundle(default_bundle_dir()))
     answer = only_lights.decode_outputs(moved[:1], outputs[:1], intent_filter=["LightBrighten"])[0]
     assert answer.intent == "LightBrighten"  # an intent filter keeps the model's answer

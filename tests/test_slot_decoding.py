@@ -258,6 +258,10 @@ def test_outside_bias_shifts_the_o_tag_prior(schema, tok):
         ("are the sshades open", "HassGetState", {"domain": "cover", "device_class": "shade"}),
         ("turn on the home theater", "HassTurnOn", {}),  # a word, not a slip of "heater"
         ("turn on the eater", "HassTurnOn", {}),  # a letter dropped is no slip
+        # "shut off" switches off and a bare "shut up" silences; "shut up the skylight" closes it
+        ("shut off the playstation", "HassTurnOff", {}),
+        ("please shut up", "HassTurnOff", {}),
+        ("shut up the skylight", "HassTurnOff", {"domain": "cover"}),
     ],
 )
 def test_inferred_slots(schema, text, intent, expected):
