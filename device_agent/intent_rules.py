@@ -65,7 +65,7 @@ _STEP_VERBS = {
         r"\b(brighten|bright|raise|increase|boost)\s+(the|all|my|our|it|them|these|those|up)\b"
     ),
 }
-_STEP_WORDS = {
+_LIGHT_STEP_WORDS = {
     "LightDim": frozenset(
         {"dim", "dimmer", "darken", "darker", "lower", "reduce", "decrease", "down", "less"}
     ),
@@ -76,7 +76,7 @@ _STEP_WORDS = {
 def _asks_the_opposite_step(intent: str, text: str) -> bool:
     """Whether a brightness step's verb asks the other direction and none of the intent's own words is said."""
     other = _OPPOSITE_LIGHT_STEP[intent]
-    return bool(_STEP_VERBS[other].search(text.lower())) and not _says(text, _STEP_WORDS[intent])
+    return bool(_STEP_VERBS[other].search(text.lower())) and not _says(text, _LIGHT_STEP_WORDS[intent])
 
 
 def settled_by_slots(
@@ -90,7 +90,8 @@ def settled_by_slots(
     list ("add kitchen roll to my list"; every HassListAddItem training sentence names its list), and a volume
     set without a level but with a direction, or with a direction and no "to"/"at" a level, is a step ("set the
     volume to low", "volume down 60 percent"; every HassSetVolume training sentence has its level, and none says
-    a direction without "to" outside its slot values). ``slots_for(intent)`` decodes the slots for an intent."""
+    a direction without "to" outside its slot values), and a track step that says play and names a title is a
+    search ("play thinking out loud next"). ``slots_for(intent)`` decodes the slots for an intent."""
     has = {s.slot for s in slots}
     if intent == "HassListAddItem" and "name" not in has and may_answer("HassShoppingListAddItem"):
         return "HassShoppingListAddItem", slots_for("HassShoppingListAddItem")
@@ -99,7 +100,60 @@ def settled_by_slots(
         stepped = slots_for("HassSetVolumeRelative")
         if any(s.slot == "volume_step" for s in stepped):
             return "HassSetVolumeRelative", stepped
+    play = _PLAY.search(text.lower())
+    if intent in _TRACK_STEPS and play and may_answer("HassMediaSearchAndPlay"):
+        searched = slots_for("HassMediaSearchAndPlay")
+        query = next((s for s in searched if s.slot == "search_query" and s.start >= play.end()), None)
+        if query is not None and _names_a_title(text, play.end(), query):
+            return "HassMediaSearchAndPlay", searched
     return intent, slots
+
+
+# "play thinking out loud next", "play michael buble save the last dance": a play request whose title says
+# next or last, read as a track step. A track step that says play and names after it something to play that
+# does not start with a step word is a search ("play the last track again" stays a step).
+_TRACK_STEPS = frozenset({"HassMediaNext", "HassMediaPrevious"})
+_PLAY = re.compile(r"\bplay\b")
+
+
+def _names_a_title(text: str, after_play: int, query: Any) -> bool:
+    """Whether a query decoded right after "play" (determiners between) is a title: no step word (or a slip
+    of one) among its first two words, and no "track"/"song"/"again" right after it ("play lats track")."""
+    lowered = text.lower()
+    between = re.findall(r"[a-z']+", lowered[after_play : query.start])
+    first_two = re.findall(r"[a-z']+", lowered[query.start : query.end])[:2]
+    following = re.findall(r"[a-z']+", lowered[query.end :])[:1]
+    return (
+        all(w in _DETERMINERS for w in between)
+        and bool(first_two)
+        and not any(w in _TRACK_STEP_WORDS for w in first_two)
+        and not any(w in _TRACK_NOUNS for w in following)
+    )
+
+
+_DETERMINERS = frozenset({"the", "a", "an", "my", "our", "some", "me", "us"})
+_TRACK_NOUNS = frozenset({"track", "tracks", "song", "songs", "episode", "again", "one"})
+_TRACK_STEP_WORDS = frozenset(
+    {
+        "next",
+        "previous",
+        "last",
+        "prior",
+        "back",
+        "again",
+        "before",
+        "track",
+        "song",
+        "one",
+        "that",
+        "this",
+        "it",
+        "teh",
+        "hte",
+        "lats",
+        "i",
+    }
+)
 
 
 def _steps_without_a_target(text: str, slots: list[Any]) -> bool:

@@ -421,3 +421,22 @@ def test_clock_questions_about_elsewhere_and_questions_of_fact_are_not_recognize
         "HassGetState",
         "HassGetState",
     ]
+
+
+def test_a_track_step_that_names_a_title_is_a_search(recognizer):
+    """ "play stairway to heaven next" came back HassMediaNext: a track step that says play and names a title
+    right after it is a search for the title; "play the next song" and "play the last track again" stay steps."""
+    texts = ["play stairway to heaven next", "play yellow submarine next"]
+    outputs = recognizer.model_outputs(texts)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassMediaNext"] * 2
+    answers = recognizer.recognize_many(texts)
+    assert [(a.intent, a.slot_values()) for a in answers] == [
+        ("HassMediaSearchAndPlay", {"search_query": "stairway to heaven"}),
+        ("HassMediaSearchAndPlay", {"search_query": "yellow submarine"}),
+    ]
+    steps = ["play the next song", "play the last track again", "play the previous track"]
+    assert [r.intent for r in recognizer.recognize_many(steps)] == [
+        "HassMediaNext",
+        "HassMediaPrevious",
+        "HassMediaPrevious",
+    ]
