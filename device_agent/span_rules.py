@@ -45,6 +45,7 @@ def apply_conventions(
     """Apply the span conventions of ``intent`` (only slots in ``allowed`` matter). ``listed`` are the word
     ranges of known names found in the sentence; ``slot_probs`` per word how much the model saw a slot there
     (1 − p(O)): the confidence of a span a rule adds."""
+    spans = [span for span in spans if not _a_word_of_grammar(span, words)]
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
     spans = [span for span in spans if not _a_level_that_is_a_duration(span, words)]
@@ -85,6 +86,22 @@ _NOT_MODIFIERS = frozenset(
      "lock", "unlock", "start", "stop", "play", "pause", "mute", "unmute", "check", "activate", "deactivate",
      "make", "is", "are", "cut", "kill", "heat", "cool", "warm", "up", "down"}
 )  # fmt: skip
+
+
+# Words of grammar, never a device's or a room's name on their own: "transition to **another** colour", "put
+# **out** the lights", "is there anything **new** on reddit" (no training label is one of them)
+_GRAMMAR_WORDS = frozenset(
+    {
+        "another", "other", "out", "new", "next", "some", "any", "all", "every", "each", "there", "it", "them",
+        "this", "that", "these", "those", "up", "down", "off", "on", "more", "less", "bit", "little", "one",
+        "ones",
+    }
+)  # fmt: skip
+
+
+def _a_word_of_grammar(span: list[Any], words: list[str]) -> bool:
+    """Whether a name or area span is one word of grammar."""
+    return span[0] in ("name", "area") and span[1] == span[2] and words[span[1]] in _GRAMMAR_WORDS
 
 
 def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

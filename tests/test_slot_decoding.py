@@ -983,3 +983,17 @@ def test_a_listed_name_after_in_stays_a_name_and_a_device_word_beside_a_room_is_
         schema, bert_tok, "turn off the garage lights", "HassTurnOff", ["O"] * 3 + ["B-area", "O"]
     )
     assert slot_values_dict(slots) == {"area": "garage", "domain": "light"}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "expected"),
+    [
+        # a word of grammar is never a name or an area on its own
+        ("put out the lights", "HassTurnOff", ["O", "B-name", "O", "O"], {"domain": "light"}),
+        ("transition to another color for the lights", "HassLightSet", ["O", "O", "B-name", "O", "O", "O", "O"], {}),
+        ("turn on the new lamp", "HassTurnOn", ["O", "O", "O", "B-name", "I-name"], {"name": "new lamp",
+                                                                                   "domain": "light"}),
+    ],
+)  # fmt: skip
+def test_a_word_of_grammar_is_no_name(schema, bert_tok, text, intent, word_tags, expected):
+    assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, intent, word_tags)) == expected
