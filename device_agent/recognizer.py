@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from device_agent.command_frames import framed_intent
 from device_agent.errors import UserError
 from device_agent.intent_rules import refused, rerouted, settled_by_slots
 from device_agent.known_names import KnownNames
@@ -298,7 +299,12 @@ class Recognizer:
         confidence = float(in_scope[best]) if len(in_scope) else 0.0
         accepted = int(np.argmax(probs)) != len(self.labels) - 1 and confidence >= self.intent_threshold
         if not accepted:
-            return Recognition(text, None, confidence)
+            # "turn on the tumble dryer": a bare command frame around a listed name is that command
+            framed = framed_intent(text, self._decoder_names())
+            if framed is None or framed not in self.labels or float(probs[self.labels.index(framed)]) <= 0:
+                return Recognition(text, None, confidence)
+            best = self.labels.index(framed)
+            confidence = float(probs[best])
 
         def may_answer(intent: str) -> bool:
             return intent in self.labels and (intent_filter is None or intent in intent_filter)
