@@ -174,7 +174,8 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     play request asks for a game ("let's play canasta") or rates, saves or likes music without playing it
     ("rate this song five stars"), the sentence asks another place's time ("what time is it in munich"), how
     old or tall something is or what a thing is ("what is a monitor"), or to hear the last answer again ("say it
-    one more time"), or a clock question says "time" only in "one more time" or asks a birth date."""
+    one more time"), or asks for advice ("should i leave the heater on") about anything but the weather, or a
+    clock question says "time" only in "one more time" or asks a birth date."""
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
         return True
@@ -189,6 +190,8 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     if _FACTOID.search(text.lower()) or _ANOTHER_PLACE.search(text.lower()):
         return True
     if _asks_to_repeat(text):
+        return True
+    if intent != "HassGetWeather" and _ASKS_ADVICE.search(text.lower()):
         return True
     if intent in _CLOCK_INTENTS and _asks_no_local_clock(intent, text):
         return True
@@ -265,6 +268,10 @@ _REPEAT = re.compile(
     r"\butterance\b|\bone more (time|again)\b|\b(say|speak|repeat|tell)\b.*\bagain\b|\bwhat (you|was) (just )?said\b"
     r"|\b(said|spoken) again\b|\blast (one|thing|message) said\b"
 )
+# Asking for advice ("should i leave the heater running while i sleep") is no command and no state question;
+# what to wear or bring is the weather's. Every "should i/we …" sentence of the training pool is a weather
+# question (38) or out of scope (42).
+_ASKS_ADVICE = re.compile(r"^\W*(\w+\W+)?(should|shall) (i|we)\b")
 _LOUDNESS = re.compile(r"loud|volume|quiet|soft|\bhear you\b|can'?t hear")
 
 

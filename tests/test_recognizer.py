@@ -440,3 +440,13 @@ def test_a_track_step_that_names_a_title_is_a_search(recognizer):
         "HassMediaPrevious",
         "HassMediaPrevious",
     ]
+
+
+def test_asking_for_advice_is_no_command(recognizer):
+    """ "should we turn off the lights when we leave" came back a state question: advice is asked of no device
+    (every "should i/we" sentence of the training pool is a weather question or out of scope); what to wear or
+    bring stays the weather's."""
+    texts = ["should we turn off the lights when we leave", "should i bring an umbrella today"]
+    outputs = recognizer.model_outputs(texts)
+    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassGetState"
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None, "HassGetWeather"]
