@@ -450,3 +450,17 @@ def test_asking_for_advice_is_no_command(recognizer):
     outputs = recognizer.model_outputs(texts)
     assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassGetState"
     assert [r.intent for r in recognizer.recognize_many(texts)] == [None, "HassGetWeather"]
+
+
+def test_a_coffee_request_speaks_of_coffee(recognizer):
+    """ "we adopted a bulldog" came back MakeCoffee: a coffee request that says no coffee, kind of coffee,
+    machine or kettle and names none is refused (every MakeCoffee training sentence says or names one)."""
+    texts = ["we adopted a bulldog", "make me a red eye", "brew me a cup", "make me a latte"]
+    outputs = recognizer.model_outputs(texts)
+    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "MakeCoffee"
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [
+        None,
+        "MakeCoffee",
+        "MakeCoffee",
+        "MakeCoffee",
+    ]
