@@ -159,10 +159,7 @@ _TRACK_STEP_WORDS = frozenset(
 def _steps_without_a_target(text: str, slots: list[Any]) -> bool:
     """Whether a volume request names a direction and no target level ("volume down sonos move 60 percent";
     "turn the volume down **to** 20" sets a level). Words inside slot values do not count ("the lower snug")."""
-    outside = list(text.lower())
-    for s in slots:
-        outside[s.start : s.end] = " " * (s.end - s.start)
-    rest = "".join(outside)
+    rest = _outside_slots(text, slots)
     return _says(rest, VOLUME_DIRECTIONS) and not _says(rest, ("to", "at"))
 
 
@@ -175,8 +172,8 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     ("rate this song five stars"), the sentence asks another place's time ("what time is it in munich"), how
     old or tall something is or what a thing is ("what is a monitor"), or to hear the last answer again ("say it
     one more time"), or asks for advice ("should i leave the heater on") about anything but the weather, a
-    clock question says "time" only in "one more time" or asks a birth date, or a coffee request speaks of no
-    coffee ("i saw a bulldog today")."""
+    clock question says "time" only in "one more time" or asks a birth date, a coffee request speaks of no
+    coffee ("i saw a bulldog today"), or a list addition asks what is on the list or takes something off it."""
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
         return True
@@ -195,6 +192,11 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     if intent != "HassGetWeather" and _ASKS_ADVICE.search(text.lower()):
         return True
     if intent == "MakeCoffee" and not _about_coffee(text, slots):
+        return True
+    if intent in _LIST_ADDING and (
+        _LIST_QUESTION.search(text.lower())
+        or _LIST_REMOVING.search(_outside_slots(text, slots, ("item", "name")))
+    ):
         return True
     if intent in _CLOCK_INTENTS and _asks_no_local_clock(intent, text):
         return True
@@ -231,12 +233,17 @@ def _asks_for_a_game(text: str, slots: list[Any]) -> bool:
     """Whether a play request asks for a game: it says game(s), "play … with me", "let's play", "i want to
     play" and names no music, song, playlist, … Words in a device, area or floor slot do not count ("resume in
     the game room")."""
+    rest = _outside_slots(text, slots, ("name", "area", "floor"))
+    return bool(_GAME_CUES.search(rest)) and not _MEDIA_WORDS.search(rest)
+
+
+def _outside_slots(text: str, slots: list[Any], kinds: Iterable[str] | None = None) -> str:
+    """The lower-cased sentence with slot values (of the ``kinds`` slots; default every slot) blanked out."""
     outside = list(text.lower())
     for s in slots:
-        if s.slot in ("name", "area", "floor"):
+        if kinds is None or s.slot in kinds:
             outside[s.start : s.end] = " " * (s.end - s.start)
-    rest = "".join(outside)
-    return bool(_GAME_CUES.search(rest)) and not _MEDIA_WORDS.search(rest)
+    return "".join(outside)
 
 
 # Rating, saving or liking music is no request to play it (HWU64's music_likeness, music_settings): "rate this
@@ -284,6 +291,16 @@ def _about_coffee(text: str, slots: list[Any]) -> bool:
     """Whether a coffee request says coffee (or a kind, a machine, the kettle) or names a coffee or machine."""
     return bool(_COFFEE_WORDS.search(text.lower())) or any(s.slot in ("coffee_type", "name") for s in slots)
 
+
+# Adding to a list is neither asking what is on it nor taking things off it, which the schema has no intent for:
+# "do i have coffee on the grocery list", "cancel list" ("add clear tape" keeps its item). None of the training
+# sentences of the two intents is such a question or says cancel, delete, remove, clear, erase or empty.
+_LIST_ADDING = frozenset({"HassShoppingListAddItem", "HassListAddItem"})
+_LIST_QUESTION = re.compile(
+    r"^\W*(do i|do we|is there|are there|what'?s|what is|what are|how many|how much|did i|have i|is (my|the|our)"
+    r"|are (my|the|our))\b"
+)
+_LIST_REMOVING = re.compile(r"\b(cancel|delete|remove|clear|erase|empty)\b")
 
 # Asking for advice ("should i leave the heater running while i sleep") is no command and no state question;
 # what to wear or bring is the weather's. Every "should i/we …" sentence of the training pool is a weather

@@ -464,3 +464,17 @@ def test_a_coffee_request_speaks_of_coffee(recognizer):
         "MakeCoffee",
         "MakeCoffee",
     ]
+
+
+def test_taking_things_off_a_list_is_no_addition(recognizer):
+    """ "cancel shopping list" came back HassShoppingListAddItem: a list addition that says cancel, delete,
+    remove, … outside its item, or asks what is on the list, is refused (the schema has no intent for either);
+    "add clear tape" keeps its item."""
+    texts = ["cancel shopping list", "add clear tape to the shopping list"]
+    outputs = recognizer.model_outputs(texts)
+    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassShoppingListAddItem"
+    answers = recognizer.recognize_many(texts)
+    assert [(a.intent, a.slot_values()) for a in answers] == [
+        (None, {}),
+        ("HassShoppingListAddItem", {"item": "clear tape"}),
+    ]
