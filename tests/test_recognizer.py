@@ -478,3 +478,12 @@ def test_taking_things_off_a_list_is_no_addition(recognizer):
         (None, {}),
         ("HassShoppingListAddItem", {"item": "clear tape"}),
     ]
+
+
+def test_when_who_why_questions_are_no_state_questions(recognizer):
+    """ "when did the garage door open" came back HassGetState: Home Assistant keeps no history to answer it;
+    a when/who/why/where question is refused unless it asks a timer or the weather."""
+    texts = ["when did the garage door open", "when does the pizza timer go off", "when will it stop raining"]
+    outputs = recognizer.model_outputs(texts)
+    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassGetState"
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None, "HassTimerStatus", "HassGetWeather"]
