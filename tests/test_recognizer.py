@@ -16,7 +16,7 @@ from device_agent.errors import UserError
 from device_agent.intent_rules import LIGHT_INTENTS
 from device_agent.recognizer import Recognition, Recognizer
 from device_agent.schema import NOT_RECOGNIZED
-from device_agent.slot_decoding import tags_a_slot
+from device_agent.slot_decoding import SlotValue, tags_a_slot
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_not_recognized_bias_in_the_manifest_moves_the_decision(tmp_path, recogn
     command, a large negative one accepts a sentence the model refuses."""
     from firmware.bundle_builder import build_bundle
 
-    command, chatter = "turn on the kitchen lights", "what is the capital of france"
+    command, chatter = "turn on the kitchen lights", "tell me a joke"
     assert recognizer.recognize(command).intent == "HassTurnOn"
     assert recognizer.recognize(chatter).intent is None
     answers = {}
@@ -487,3 +487,24 @@ def test_when_who_why_questions_are_no_state_questions(recognizer):
     outputs = recognizer.model_outputs(texts)
     assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassGetState"
     assert [r.intent for r in recognizer.recognize_many(texts)] == [None, "HassTimerStatus", "HassGetWeather"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "is_refused"),
+    [
+        # definitions, spellings, translations and facts are no commands, whatever the model says
+        ("HassGetWeather", "what an umbrella means", True),
+        ("HassGetCurrentDate", "what is the definition of inchoate", True),
+        ("HassGetWeather", "please give height of lindsey lohan", True),
+        ("HassGetWeather", "what's the weather like tomorrow", False),
+        # games said as "start play" / "load up"
+        ("HassMediaSearchAndPlay", "start play road rash", True),
+        ("HassMediaSearchAndPlay", "load up my workout playlist", False),
+    ],
+)
+def test_words_refuse_what_is_no_command(recognizer, intent, text, is_refused):
+    from device_agent.intent_rules import refused
+
+    required = recognizer.schema.intent_requires_one_of(intent)
+    slots = [] if not required else [SlotValue(sorted(required)[0], "x", "x", "text", 0, 0, 1.0)]
+    assert refused(intent, text, slots, recognizer.schema) is is_refused
