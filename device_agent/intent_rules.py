@@ -174,7 +174,8 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     one more time"), or asks for advice ("should i leave the heater on") about anything but the weather, a
     clock question says "time" only in "one more time" or asks a birth date, a coffee request speaks of no
     coffee ("i saw a bulldog today"), a list addition asks what is on the list or takes something off it, or
-    the sentence asks when, who, why or where of anything but a timer or the weather."""
+    the sentence asks when, who, why or where of anything but a timer or the weather, or sets a player's
+    shuffle or repeat."""
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
         return True
@@ -195,6 +196,8 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     if intent == "MakeCoffee" and not _about_coffee(text, slots):
         return True
     if intent not in ("HassTimerStatus", "HassGetWeather") and _ASKS_WHEN_WHO_WHY.search(text.lower()):
+        return True
+    if _PLAYER_SETTING.search(text.lower()):
         return True
     if intent in _LIST_ADDING and (
         _LIST_QUESTION.search(text.lower())
@@ -306,6 +309,14 @@ def _about_coffee(text: str, slots: list[Any]) -> bool:
 # timer go off") and the weather ("when will it stop raining") are asked so. The training pool's such
 # sentences are out of scope (403) or timer questions (65), and so are the dev sets'.
 _ASKS_WHEN_WHO_WHY = re.compile(r"^\W*(\w+\W+)?(when|who|why|where|whose)\b")
+
+# A player's shuffle or repeat setting is no intent of the schema: "turn on spotify shuffle", "stop repeating
+# this song", "please don't shuffle songs" ("play it all without shuffle" still plays). No in-scope training
+# sentence says so; 20 out-of-scope ones do.
+_PLAYER_SETTING = re.compile(
+    r"\b(turn|switch|set)\b.*\b(shuffle|repeat|loop)\b|\b(shuffle|repeat|loop) (on|off|mode|setting)\b"
+    r"|\b(don'?t|do not|stop) (shuffle|shuffling|repeat|repeating)\b"
+)
 
 # Adding to a list is neither asking what is on it nor taking things off it, which the schema has no intent for:
 # "do i have coffee on the grocery list", "cancel list" ("add clear tape" keeps its item). None of the training

@@ -500,6 +500,10 @@ def test_when_who_why_questions_are_no_state_questions(recognizer):
         # games said as "start play" / "load up"
         ("HassMediaSearchAndPlay", "start play road rash", True),
         ("HassMediaSearchAndPlay", "load up my workout playlist", False),
+        # a player's shuffle or repeat setting is no intent of the schema
+        ("HassMediaSearchAndPlay", "turn on shuffle on the kitchen speaker", True),
+        ("HassMediaPause", "stop repeating this song", True),
+        ("HassMediaSearchAndPlay", "play my road trip playlist without shuffle", False),
     ],
 )
 def test_words_refuse_what_is_no_command(recognizer, intent, text, is_refused):
