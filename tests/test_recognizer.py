@@ -335,6 +335,19 @@ def test_a_list_without_a_name_is_the_shopping_list(recognizer):
     ]
 
 
+def test_a_volume_step_to_a_level_is_a_level(recognizer):
+    """ "the speaker volume should increase to forty" came back HassSetVolumeRelative: a step whose level is said
+    with "to"/"at" sets that level (the schema's convention, as "dim the lights to 30 %" is HassLightSet)."""
+    texts = ["the speaker volume should increase to forty", "turn the volume up a bit"]
+    outputs = recognizer.model_outputs(texts)
+    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassSetVolumeRelative"
+    answers = recognizer.recognize_many(texts)
+    assert [(a.intent, a.slot_values()) for a in answers] == [
+        ("HassSetVolume", {"volume_level": 40}),
+        ("HassSetVolumeRelative", {"volume_step": "up"}),
+    ]
+
+
 def test_a_volume_set_without_a_level_but_with_a_direction_is_a_step(recognizer):
     """ "set the volume to low" came back HassSetVolume with no level (every training sentence of it has one),
     "volume down sonos move 60 percent" with a level but no "to": with a direction the words say, both are steps;
