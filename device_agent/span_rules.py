@@ -45,7 +45,9 @@ def apply_conventions(
     """Apply the span conventions of ``intent`` (only slots in ``allowed`` matter). ``listed`` are the word
     ranges of known names found in the sentence; ``slot_probs`` per word how much the model saw a slot there
     (1 − p(O)): the confidence of a span a rule adds."""
-    spans = [span for span in spans if not _a_word_of_grammar(span, words)]
+    spans = [
+        span for span in spans if not _a_word_of_grammar(span, words) and not _a_described_degree(span, words)
+    ]
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
     spans = [span for span in spans if not _a_level_that_is_a_duration(span, words)]
@@ -102,6 +104,19 @@ _GRAMMAR_WORDS = frozenset(
 def _a_word_of_grammar(span: list[Any], words: list[str]) -> bool:
     """Whether a name or area span is one word of grammar."""
     return span[0] in ("name", "area") and span[1] == span[2] and words[span[1]] in _GRAMMAR_WORDS
+
+
+# Words of degree: what follows them describes ("way too **quiet**", "a bit too **bright**"), it names no room
+_DEGREE_WORDS = frozenset({"too", "very", "really", "quite", "rather", "pretty", "extremely", "super", "way"})
+
+
+def _a_described_degree(span: list[Any], words: list[str]) -> bool:
+    """Whether a one-word name, area or floor follows a word of degree ("so" too, unless it opens the
+    sentence: "so fire stick replay …"). No training label does."""
+    if span[0] not in ("name", "area", "floor") or span[1] != span[2] or span[1] == 0:
+        return False
+    before = words[span[1] - 1]
+    return before in _DEGREE_WORDS or (before == "so" and span[1] > 1)
 
 
 def _with_room_modifier(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

@@ -993,6 +993,10 @@ def test_a_listed_name_after_in_stays_a_name_and_a_device_word_beside_a_room_is_
         ("transition to another color for the lights", "HassLightSet", ["O", "O", "B-name", "O", "O", "O", "O"], {}),
         ("turn on the new lamp", "HassTurnOn", ["O", "O", "O", "B-name", "I-name"], {"name": "new lamp",
                                                                                    "domain": "light"}),
+        # what follows a word of degree describes: "way too quiet" is no room ("quiet room" is one)
+        ("our tv is way too quiet", "HassSetVolumeRelative", ["O", "O", "O", "O", "O", "B-area"],
+         {"volume_step": "up"}),
+        ("so fire stick pause", "HassMediaPause", ["O", "B-name", "I-name", "O"], {"name": "fire stick"}),
     ],
 )  # fmt: skip
 def test_a_word_of_grammar_is_no_name(schema, bert_tok, text, intent, word_tags, expected):
