@@ -182,8 +182,8 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     one more time"), or asks for advice ("should i leave the heater on") about anything but the weather, a
     clock question says "time" only in "one more time" or asks a birth date, a coffee request speaks of no
     coffee ("i saw a bulldog today"), a list addition asks what is on the list or takes something off it, or
-    the sentence asks when, who, why or where of anything but a timer or the weather, or sets a player's
-    shuffle or repeat."""
+    the sentence asks when, who, why or where of anything but a timer or the weather, sets a player's shuffle
+    or repeat, or buys something (the shopping list's)."""
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
         return True
@@ -206,6 +206,8 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     if intent not in ("HassTimerStatus", "HassGetWeather") and _ASKS_WHEN_WHO_WHY.search(text.lower()):
         return True
     if _PLAYER_SETTING.search(text.lower()):
+        return True
+    if intent not in _LIST_ADDING and _BUYING.search(text.lower()):
         return True
     if intent in _LIST_ADDING and (
         _LIST_QUESTION.search(text.lower())
@@ -325,6 +327,10 @@ _PLAYER_SETTING = re.compile(
     r"\b(turn|switch|set)\b.*\b(shuffle|repeat|loop)\b|\b(shuffle|repeat|loop) (on|off|mode|setting)\b"
     r"|\b(don'?t|do not|stop) (shuffle|shuffling|repeat|repeating)\b"
 )
+
+# Buying is the shopping list's or out of scope: "buy me a new vacuum cleaner on amazon" is no vacuum start.
+# Every training sentence that says buy, purchase, "on amazon", … is a list addition (88) or out of scope (97).
+_BUYING = re.compile(r"\b(buy|buying|purchase|purchasing|order online|on amazon|from amazon|shop for)\b")
 
 # Adding to a list is neither asking what is on it nor taking things off it, which the schema has no intent for:
 # "do i have coffee on the grocery list", "cancel list" ("add clear tape" keeps its item). None of the training
