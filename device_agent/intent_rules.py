@@ -31,13 +31,13 @@ _WARMTH_WORDS = _HEATING_WORDS | {
 
 
 def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
-    """Two confusions the words settle: "switch on the big chandelier" is no LightBrighten but a HassTurnOn
-    (no brightening sentence of the training data says turn/switch on; "turn on the lights brighter" still
-    brightens), and "time left?" asks a timer, not the clock (no time question of the training data says left
-    or remaining; 160 timer questions do), and "will you dim all the lights" is no LightBrighten, "can you bright
-    the lights" no LightDim (the verb says the step; "it's too dim in here" brightens and keeps it), and a bare
-    "shut up" silences the speaker (HWU64's training data; "shut up the awning" closes it). An intent
-    ``may_answer`` rejects (a filter) keeps the model's."""
+    """Confusions the words settle. "switch on the big chandelier" is no LightBrighten but a HassTurnOn (no
+    brightening sentence of the training data says turn/switch on; "turn on the lights brighter" still
+    brightens); "time left?" asks a timer, not the clock (no time question of the training data says left or
+    remaining; 160 timer questions do); "will you dim all the lights" is no LightBrighten, "can you bright the
+    lights" no LightDim (the verb says the step; "it's too dim in here" brightens and keeps it); a bare "shut
+    up", or any sentence asking for silence ("no speaking please"), silences the speaker (HWU64's training
+    data; "shut up the awning" closes it). An intent ``may_answer`` rejects (a filter) keeps the model's."""
     moved = intent
     if intent in _OPPOSITE_LIGHT_STEP and _asks_the_opposite_step(intent, text):
         moved = _OPPOSITE_LIGHT_STEP[intent]
@@ -49,7 +49,7 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
         moved = "HassTurnOn"
     elif intent == "HassGetCurrentTime" and _says(text, ("left", "remaining")):
         moved = "HassTimerStatus"
-    elif intent == "HassTurnOff" and re.search(r"\bshut up\W*(please\W*)?$", text.lower()):
+    elif (intent == "HassTurnOff" and re.search(r"\bshut up\W*(please\W*)?$", text.lower())) or rescued(text):
         moved = "HassMediaPlayerMute"
     return moved if may_answer(moved) else intent
 
@@ -77,6 +77,20 @@ def _asks_the_opposite_step(intent: str, text: str) -> bool:
     """Whether a brightness step's verb asks the other direction and none of the intent's own words is said."""
     other = _OPPOSITE_LIGHT_STEP[intent]
     return bool(_STEP_VERBS[other].search(text.lower())) and not _says(text, _LIGHT_STEP_WORDS[intent])
+
+
+# Asking the speaker to be silent is a mute ("please do not respond", "no speaking please", "be quiet"): the
+# training pool says these words only in its 16 HassMediaPlayerMute sentences; the model refused some of them.
+_ASKS_FOR_SILENCE = re.compile(
+    r"\b(do not|don'?t|no) (speak|speaking|talk|talking|respond|responding|answer)\b"
+    r"|\bstop (talking|speaking|responding)\b|\bbe quiet\b|\bkeep quiet\b|\bhush\b"
+)
+
+
+def rescued(text: str) -> str | None:
+    """The intent of a sentence the model refused whose words settle it: asking for silence is
+    ``HassMediaPlayerMute``. None otherwise."""
+    return "HassMediaPlayerMute" if _ASKS_FOR_SILENCE.search(text.lower()) else None
 
 
 def settled_by_slots(

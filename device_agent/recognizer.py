@@ -22,7 +22,7 @@ import numpy as np
 
 from device_agent.command_frames import framed_intent
 from device_agent.errors import UserError
-from device_agent.intent_rules import refused, rerouted, settled_by_slots
+from device_agent.intent_rules import refused, rerouted, rescued, settled_by_slots
 from device_agent.known_names import KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict, tags_a_slot
@@ -299,8 +299,9 @@ class Recognizer:
         confidence = float(in_scope[best]) if len(in_scope) else 0.0
         accepted = int(np.argmax(probs)) != len(self.labels) - 1 and confidence >= self.intent_threshold
         if not accepted:
-            # "turn on the tumble dryer": a bare command frame around a listed name is that command
-            framed = framed_intent(text, self._decoder_names())
+            # "turn on the tumble dryer": a bare command frame around a listed name is that command;
+            # "please do not respond": asking for silence is a mute
+            framed = framed_intent(text, self._decoder_names()) or rescued(text)
             if framed is None or framed not in self.labels or float(probs[self.labels.index(framed)]) <= 0:
                 return Recognition(text, None, confidence)
             best = self.labels.index(framed)

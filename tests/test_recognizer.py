@@ -528,3 +528,18 @@ def test_words_refuse_what_is_no_command(recognizer, intent, text, is_refused):
     required = recognizer.schema.intent_requires_one_of(intent)
     slots = [] if not required else [SlotValue(sorted(required)[0], "x", "x", "text", 0, 0, 1.0)]
     assert refused(intent, text, slots, recognizer.schema) is is_refused
+
+
+def test_asking_for_silence_is_a_mute(recognizer):
+    """ "please stop talking" came back HassMediaPause, "do not respond" was refused: asking the speaker for
+    silence is HassMediaPlayerMute (the training pool says these words only in mute sentences)."""
+    texts = ["please stop talking", "do not respond", "no talking please"]
+    outputs = recognizer.model_outputs(texts)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+        "HassMediaPause",
+        "NotRecognized",
+        "HassSetVolumeRelative",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == ["HassMediaPlayerMute"] * 3
+    only_pause = recognizer.recognize("please stop talking", intent_filter=["HassMediaPause"])
+    assert only_pause.intent == "HassMediaPause"  # a filter without mute keeps the model's answer
