@@ -79,11 +79,13 @@ def _asks_the_opposite_step(intent: str, text: str) -> bool:
     return bool(_STEP_VERBS[other].search(text.lower())) and not _says(text, _LIGHT_STEP_WORDS[intent])
 
 
-# Asking the speaker to be silent is a mute ("please do not respond", "no speaking please", "be quiet"): the
-# training pool says these words only in its 16 HassMediaPlayerMute sentences; the model refused some of them.
+# Asking the speaker to be silent is a mute ("please do not respond", "no speaking please", "be quiet", "mute
+# yourself"): the training pool says these words only in its 25 HassMediaPlayerMute sentences; the model
+# refused some of them.
 _ASKS_FOR_SILENCE = re.compile(
     r"\b(do not|don'?t|no) (speak|speaking|talk|talking|respond|responding|answer)\b"
     r"|\bstop (talking|speaking|responding)\b|\bbe quiet\b|\bkeep quiet\b|\bhush\b"
+    r"|\b(mute|silence|quiet) (yourself|your voice|you)\b"
 )
 
 
