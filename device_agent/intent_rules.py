@@ -124,6 +124,16 @@ def settled_by_slots(
         level = next((s for s in leveled if s.slot == "volume_level"), None)
         if level is not None and re.search(r"\b(to|at)\s*$", text[: level.start].lower()):
             return "HassSetVolume", leveled
+    if (
+        intent == "HassSetVolumeRelative"
+        and "volume_step" not in has
+        and may_answer("HassMediaSearchAndPlay")
+    ):
+        searched = slots_for("HassMediaSearchAndPlay")
+        lowered = text.lower()
+        asks = _HEAR.search(lowered) and not _VOLUME_TALK.search(lowered)
+        if asks and any(s.slot == "search_query" for s in searched):
+            return "HassMediaSearchAndPlay", searched
     play = _PLAY.search(text.lower())
     if intent in _TRACK_STEPS and play and may_answer("HassMediaSearchAndPlay"):
         searched = slots_for("HassMediaSearchAndPlay")
@@ -132,6 +142,12 @@ def settled_by_slots(
             return "HassMediaSearchAndPlay", searched
     return intent, slots
 
+
+# "i need to hear notorious thugs by bone thugs now" is no volume step: a step that finds no direction, says
+# nothing of volume or sound, but asks to hear or play something the search decoding names is a search. None of
+# the 883 step sentences of the training pool moves.
+_HEAR = re.compile(r"\b(hear|listen|play)\b")
+_VOLUME_TALK = re.compile(r"\b(volume|sound|loud|louder|quiet|quieter|soft|softer|softly|loudly)\b")
 
 # "play thinking out loud next", "play michael buble save the last dance": a play request whose title says
 # next or last, read as a track step. A track step that says play and names after it something to play that

@@ -543,3 +543,30 @@ def test_asking_for_silence_is_a_mute(recognizer):
     assert [r.intent for r in recognizer.recognize_many(texts)] == ["HassMediaPlayerMute"] * 3
     only_pause = recognizer.recognize("please stop talking", intent_filter=["HassMediaPause"])
     assert only_pause.intent == "HassMediaPause"  # a filter without mute keeps the model's answer
+
+
+def test_a_volume_step_without_a_direction_that_asks_to_hear_a_title_is_a_search():
+    """ "i need to hear notorious thugs by bone thugs now" came back HassSetVolumeRelative with no direction:
+    asking to hear what the search decoding names is a search; a sentence about volume or sound stays a step."""
+    from device_agent.intent_rules import settled_by_slots
+
+    def slots_for(intent):
+        if intent == "HassMediaSearchAndPlay":
+            return [SlotValue("search_query", "notorious thugs", "notorious thugs", "text", 15, 30, 0.9)]
+        return []
+
+    def anything(_intent):
+        return True
+
+    text = "i need to hear notorious thugs by bone thugs now"
+    intent, slots = settled_by_slots("HassSetVolumeRelative", text, [], slots_for, anything)
+    assert intent == "HassMediaSearchAndPlay" and slots[0].value == "notorious thugs"
+    kept = "i need to hear the volume of the current music"
+    assert (
+        settled_by_slots("HassSetVolumeRelative", kept, [], slots_for, anything)[0] == "HassSetVolumeRelative"
+    )
+    step = [SlotValue("volume_step", "louder", "up", "enum", 0, 6, 1.0)]
+    assert (
+        settled_by_slots("HassSetVolumeRelative", text, step, slots_for, anything)[0]
+        == "HassSetVolumeRelative"
+    )
