@@ -570,3 +570,21 @@ def test_a_volume_step_without_a_direction_that_asks_to_hear_a_title_is_a_search
         settled_by_slots("HassSetVolumeRelative", text, step, slots_for, anything)[0]
         == "HassSetVolumeRelative"
     )
+
+
+def test_make_sure_asks_for_the_state(recognizer):
+    """ "make sure the front door is locked" came back a state question: it asks for the state, and the device
+    is the one the question named (Home Assistant's own templates say "make sure all the lamps are off")."""
+    texts = [
+        "make sure the front door is locked",
+        "make sure the porch light is on",
+        "is the front door locked",
+    ]
+    outputs = recognizer.model_outputs(texts)
+    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassGetState"] * 3
+    answers = recognizer.recognize_many(texts)
+    assert [(a.intent, a.slot_values()) for a in answers] == [
+        ("HassTurnOn", {"name": "front door", "domain": "lock"}),
+        ("HassTurnOn", {"area": "porch", "domain": "light"}),
+        ("HassGetState", {"name": "front door", "state": "locked", "domain": "lock"}),
+    ]
