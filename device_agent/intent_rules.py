@@ -49,7 +49,9 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
         moved = "HassTurnOn"
     elif intent == "HassGetCurrentTime" and _says(text, ("left", "remaining")):
         moved = "HassTimerStatus"
-    elif (intent == "HassTurnOff" and re.search(r"\bshut up\W*(please\W*)?$", text.lower())) or rescued(text):
+    elif (intent == "HassTurnOff" and re.search(r"\bshut up\W*(please\W*)?$", text.lower())) or (
+        rescued(text) == "HassMediaPlayerMute"
+    ):
         moved = "HassMediaPlayerMute"
     return moved if may_answer(moved) else intent
 
@@ -89,10 +91,21 @@ _ASKS_FOR_SILENCE = re.compile(
 )
 
 
+# Asking the speaker to speak up is a volume step: "i am unable to hear you can you speak little loud" (the
+# training pool says these words only in its 42 HassSetVolumeRelative sentences).
+_ASKS_TO_SPEAK_UP = re.compile(
+    r"\b(speak|talk) (a )?(little |bit )?(louder|loud|up)\b"
+    r"|\b(can'?t|cannot|unable to|can not) hear (you|it|the|anything|a thing)\b"
+)
+
+
 def rescued(text: str) -> str | None:
     """The intent of a sentence the model refused whose words settle it: asking for silence is
-    ``HassMediaPlayerMute``. None otherwise."""
-    return "HassMediaPlayerMute" if _ASKS_FOR_SILENCE.search(text.lower()) else None
+    ``HassMediaPlayerMute``, asking to speak up ``HassSetVolumeRelative``. None otherwise."""
+    lowered = text.lower()
+    if _ASKS_FOR_SILENCE.search(lowered):
+        return "HassMediaPlayerMute"
+    return "HassSetVolumeRelative" if _ASKS_TO_SPEAK_UP.search(lowered) else None
 
 
 def settled_by_slots(

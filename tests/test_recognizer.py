@@ -588,3 +588,20 @@ def test_make_sure_asks_for_the_state(recognizer):
         ("HassTurnOn", {"area": "porch", "domain": "light"}),
         ("HassGetState", {"name": "front door", "state": "locked", "domain": "lock"}),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("please do not respond", "HassMediaPlayerMute"),
+        ("mute yourself when i am in a meeting", "HassMediaPlayerMute"),
+        ("i am unable to hear you can you speak little loud", "HassSetVolumeRelative"),
+        ("i can't hear the tv", "HassSetVolumeRelative"),
+        ("put my phone on silent", None),  # a phone's silent mode is no speaker's
+        ("tell me a joke", None),
+    ],
+)
+def test_words_that_settle_a_refused_sentence(text, intent):
+    from device_agent.intent_rules import rescued
+
+    assert rescued(text) == intent
