@@ -22,8 +22,9 @@ import numpy as np
 
 from device_agent.command_frames import framed_intent
 from device_agent.errors import UserError
-from device_agent.intent_rules import refused, rerouted, rescued, settled_by_slots
+from device_agent.intent_rules import rerouted, rescued, settled_by_slots
 from device_agent.known_names import KnownNames
+from device_agent.refusal_rules import refused
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.slot_decoding import SlotValue, decode_slots, slot_values_dict, tags_a_slot
 from device_agent.wordpiece import Encoding, WordPieceTokenizer
@@ -94,7 +95,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class Recognizer:
     """Tokenize → run the joint model → threshold the intent → decode the slots; an intent without slots whose
     sentence the tagger fills with one ("cancel my gym membership") is not recognized, and the rules of
-    :mod:`device_agent.intent_rules` settle or refuse the rest (an answer without a slot its intent requires
+    :mod:`device_agent.intent_rules` and :mod:`device_agent.refusal_rules` settle or refuse the rest (an answer without a slot its intent requires
     one of, "is it on?"; "turn up the heat" as a light intent; "time left?" is a timer question).
 
     Args:

@@ -523,7 +523,7 @@ def test_when_who_why_questions_are_no_state_questions(recognizer):
     ],
 )
 def test_words_refuse_what_is_no_command(recognizer, intent, text, is_refused):
-    from device_agent.intent_rules import refused
+    from device_agent.refusal_rules import refused
 
     required = recognizer.schema.intent_requires_one_of(intent)
     slots = [] if not required else [SlotValue(sorted(required)[0], "x", "x", "text", 0, 0, 1.0)]
