@@ -46,6 +46,10 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
     return moved if may_answer(moved) else intent
 
 
+# "switch lamp around my greenhouse on" is no HassLightSet: one that sets no brightness or colour, opens with
+# switch/turn and ends with on/off switches (no training sentence of HassLightSet has that shape)
+_SWITCHED = re.compile(r"^\W*(switch|turn)\b.*\b(on|off)\W*$")
+
 # A brightness step whose verb says the other direction: "dim the lights" / "darken the room" (none of the 289
 # brightening and dimming training sentences that says such a verb says the other direction's words)
 _OPPOSITE_LIGHT_STEP = {"LightBrighten": "LightDim", "LightDim": "LightBrighten"}
@@ -112,7 +116,8 @@ def settled_by_slots(
     a direction without "to" outside its slot values); the other way round, a volume step whose level is said
     with "to"/"at" sets it ("the music volume should increase to ninety"; 2 of the 883 step sentences of the
     training pool move, both to a level the schema reads there: "… set the volume level at sixty", "turn volume
-    up to highest level"); a state question that says "make sure" asks for the state ("make sure the kitchen
+    up to highest level"); a light setting with no level or colour said as "switch … on/off" switches ("switch
+    lamp around my greenhouse on"); a state question that says "make sure" asks for the state ("make sure the kitchen
     light is off" is HassTurnOff); and a track step that says play and names a title is a search ("play
     thinking out loud next"). ``slots_for(intent)`` decodes the slots for an intent."""
     has = {s.slot for s in slots}
@@ -138,6 +143,11 @@ def settled_by_slots(
         asks = _HEAR.search(lowered) and not _VOLUME_TALK.search(lowered)
         if asks and any(s.slot == "search_query" for s in searched):
             return "HassMediaSearchAndPlay", searched
+    switched = _SWITCHED.search(text.lower())
+    if intent == "HassLightSet" and switched and not has & {"brightness", "color"}:
+        wanted = "HassTurnOn" if switched.group(2) == "on" else "HassTurnOff"
+        if may_answer(wanted):
+            return wanted, slots_for(wanted)
     if intent == "HassGetState" and _MAKE_SURE.search(text.lower()):
         wanted = next((_STATE_COMMANDS.get(str(s.value)) for s in slots if s.slot == "state"), None)
         if wanted is not None and may_answer(wanted):

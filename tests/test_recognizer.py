@@ -605,3 +605,22 @@ def test_words_that_settle_a_refused_sentence(text, intent):
     from device_agent.intent_rules import rescued
 
     assert rescued(text) == intent
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "moved"),
+    [
+        # a sentence that opens with switch/turn and ends with on/off switches
+        ("HassLightSet", "switch lamp around my greenhouse on", "HassTurnOn"),
+        ("HassLightSet", "turn the greenhouse lights off", "HassTurnOff"),
+        ("HassLightSet", "turn the lights green", "HassLightSet"),  # no on/off at the end
+        ("HassLightSet", "switch the lamp to blue and leave it on", "HassLightSet"),  # a colour is set
+    ],
+)
+def test_switching_is_no_light_setting(intent, text, moved):
+    """ "switch lamp around my greenhouse on" came back HassLightSet (the model read "green"): a light setting
+    with no level or colour said as "switch/turn … on|off" switches."""
+    from device_agent.intent_rules import settled_by_slots
+
+    slots = [SlotValue("color", "blue", "blue", "text", 20, 24, 1.0)] if "blue" in text else []
+    assert settled_by_slots(intent, text, slots, lambda _wanted: [], lambda _intent: True)[0] == moved
