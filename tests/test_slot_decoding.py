@@ -997,6 +997,9 @@ def test_a_listed_name_after_in_stays_a_name_and_a_device_word_beside_a_room_is_
         ("our tv is way too quiet", "HassSetVolumeRelative", ["O", "O", "O", "O", "O", "B-area"],
          {"volume_step": "up"}),
         ("so fire stick pause", "HassMediaPause", ["O", "B-name", "I-name", "O"], {"name": "fire stick"}),
+        # a lone colour word names no device: LightDim sets no colour; HassLightSet takes it as the colour
+        ("dim the lights to dull blue", "LightDim", ["O", "O", "O", "O", "O", "B-name"], {}),
+        ("set the lights to blue", "HassLightSet", ["O", "O", "O", "O", "B-name"], {"color": "blue"}),
     ],
 )  # fmt: skip
 def test_a_word_of_grammar_is_no_name(schema, bert_tok, text, intent, word_tags, expected):
