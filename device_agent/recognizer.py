@@ -95,8 +95,11 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class Recognizer:
     """Tokenize → run the joint model → threshold the intent → decode the slots; an intent without slots whose
     sentence the tagger fills with one ("cancel my gym membership") is not recognized, and the rules of
-    :mod:`device_agent.intent_rules` and :mod:`device_agent.refusal_rules` settle or refuse the rest (an answer without a slot its intent requires
-    one of, "is it on?"; "turn up the heat" as a light intent; "time left?" is a timer question).
+    :mod:`device_agent.intent_rules` and :mod:`device_agent.refusal_rules` settle or refuse the rest (an answer
+    without a slot its intent requires one of, "is it on?"; "turn up the heat" as a light intent; "time left?"
+    is a timer question). A refused sentence that is only a command frame around a listed name
+    (:mod:`device_agent.command_frames`) or whose words settle it ("please do not respond") is answered, with the
+    model's own probability for that intent as its confidence.
 
     Args:
         run_batch: the model as a function of ``input_ids``/``attention_mask`` ``[N, L]`` (see ``BatchRunner``).

@@ -66,9 +66,6 @@ def apply_conventions(
         spans = _colour_word_is_the_colour(spans, words)
     if "color" in allowed:
         spans = _colour_after_to(spans, words)
-    # what is left of a lone colour word as a name names no device: "dim lights to dull **blue**" (LightDim sets
-    # no colour; no training label is such a name)
-    spans = [s for s in spans if not (s[0] == "name" and s[1] == s[2] and words[s[1]] in COLOR_WORDS)]
     if intent in PLAY_INTENTS and "search_query" in allowed:
         spans = play_request_spans(spans, words, allowed, listed, slot_probs, schema.not_name_words)
     elif intent in _ONE_OF_A_KIND_INTENTS:
@@ -79,7 +76,9 @@ def apply_conventions(
         spans = _with_timer_name(spans, words, slot_probs)
     elif "name" in allowed and intent == "HassGetState":
         spans = _with_state_question(spans, words, slot_probs, "state" in allowed)
-    return spans
+    # what is left of a lone colour word as a name names no device: "dim lights to dull **blue**" (LightDim sets
+    # no colour; no training label is such a name)
+    return [s for s in spans if not (s[0] == "name" and s[1] == s[2] and words[s[1]] in COLOR_WORDS)]
 
 
 _AREA_HEADS = frozenset({"room", "closet"})
