@@ -46,10 +46,6 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
     return moved if may_answer(moved) else intent
 
 
-# "switch lamp around my greenhouse on" is no HassLightSet: one that sets no brightness or colour, opens with
-# switch/turn and ends with on/off switches (no training sentence of HassLightSet has that shape)
-_SWITCHED = re.compile(r"^\W*(switch|turn)\b.*\b(on|off)\W*$")
-
 # A brightness step whose verb says the other direction: "dim the lights" / "darken the room" (none of the 289
 # brightening and dimming training sentences that says such a verb says the other direction's words)
 _OPPOSITE_LIGHT_STEP = {"LightBrighten": "LightDim", "LightDim": "LightBrighten"}
@@ -109,17 +105,18 @@ def settled_by_slots(
     slots_for: Callable[[str], list[Any]],
     may_answer: Callable[[str], bool],
 ) -> tuple[str, list[Any]]:
-    """What Home Assistant cannot act on, settled by the slots: a to-do list without its name is the shopping
-    list ("add kitchen roll to my list"; every HassListAddItem training sentence names its list), and a volume
-    set without a level but with a direction, or with a direction and no "to"/"at" a level, is a step ("set the
-    volume to low", "volume down 60 percent"; every HassSetVolume training sentence has its level, and none says
-    a direction without "to" outside its slot values); the other way round, a volume step whose level is said
-    with "to"/"at" sets it ("the music volume should increase to ninety"; 2 of the 883 step sentences of the
-    training pool move, both to a level the schema reads there: "… set the volume level at sixty", "turn volume
-    up to highest level"); a light setting with no level or colour said as "switch … on/off" switches ("switch
-    lamp around my greenhouse on"); a state question that says "make sure" asks for the state ("make sure the kitchen
-    light is off" is HassTurnOff); and a track step that says play and names a title is a search ("play
-    thinking out loud next"). ``slots_for(intent)`` decodes the slots for an intent."""
+    """What Home Assistant cannot act on, settled by the slots. A to-do list without its name is the shopping list
+    ("add kitchen roll to my list"; every HassListAddItem training sentence names its list). A volume set without
+    a level but with a direction, or with a direction and no "to"/"at" a level, is a step ("set the volume to
+    low", "volume down 60 percent"; every HassSetVolume training sentence has its level, and none says a direction
+    without "to" outside its slot values); the other way round, a volume step whose level is said with "to"/"at"
+    sets it ("the music volume should increase to ninety"; 2 of the 883 step sentences of the training pool
+    move, both to a level the schema reads there: "… set the volume level at sixty", "turn volume up to highest
+    level"), and a step with no direction that asks to hear a title is a search ("let's hear beyonce"). A light
+    setting with no level or colour said as "switch … on/off" switches ("switch lamp around my greenhouse on"). A
+    state question that says "make sure" asks for the state ("make sure the kitchen light is off" is
+    HassTurnOff). A track step that says play and names a title is a search ("play thinking out loud next").
+    ``slots_for(intent)`` decodes the slots for an intent."""
     has = {s.slot for s in slots}
     if intent == "HassListAddItem" and "name" not in has and may_answer("HassShoppingListAddItem"):
         return "HassShoppingListAddItem", slots_for("HassShoppingListAddItem")
@@ -161,6 +158,10 @@ def settled_by_slots(
     return intent, slots
 
 
+# "switch lamp around my greenhouse on" is no HassLightSet: one that sets no brightness or colour, opens with
+# switch/turn and ends with on/off switches (no training sentence of HassLightSet has that shape)
+_SWITCHED = re.compile(r"^\W*(switch|turn)\b.*\b(on|off)\W*$")
+
 # "can you make sure the kitchen light is off" asks for the state, not about it (HWU64's and Home Assistant's
 # training sentences say so: 6 are HassTurnOff, none a state question): the state it names is the command.
 _MAKE_SURE = re.compile(r"\b(make sure|ensure)\b")
@@ -199,27 +200,10 @@ def _names_a_title(text: str, after_play: int, query: Any) -> bool:
 
 _DETERMINERS = frozenset({"the", "a", "an", "my", "our", "some", "me", "us"})
 _TRACK_NOUNS = frozenset({"track", "tracks", "song", "songs", "episode", "again", "one"})
-_TRACK_STEP_WORDS = frozenset(
-    {
-        "next",
-        "previous",
-        "last",
-        "prior",
-        "back",
-        "again",
-        "before",
-        "track",
-        "song",
-        "one",
-        "that",
-        "this",
-        "it",
-        "teh",
-        "hte",
-        "lats",
-        "i",
-    }
-)
+_TRACK_STEP_WORDS = frozenset({
+    "next", "previous", "last", "prior", "back", "again", "before", "track", "song", "one", "that", "this", "it",
+    "teh", "hte", "lats", "i",
+})  # fmt: skip
 
 
 def _steps_without_a_target(text: str, slots: list[Any]) -> bool:
