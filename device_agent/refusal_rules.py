@@ -98,7 +98,8 @@ _TICK_OFF = (
 
 
 # Games are out of scope (HWU64's play_game, SLURP's games): "let's play canasta", "play scrabble with me", "i want
-# to play tetris", "play games", "start play road rash", "load up ghost recon". None of the 1,843 training sentences of the two intents is refused.
+# to play tetris", "play games", "start play road rash", "load up ghost recon". None of the 1,843 training
+# sentences of the two intents is refused.
 _PLAYING_INTENTS = frozenset({"HassMediaSearchAndPlay", "HassMediaUnpause"})
 _MEDIA_WORDS = re.compile(
     r"\b(music|songs?|playlists?|albums?|radio|tracks?|podcasts?|audiobooks?|stations?|tunes?|bands?|artists?"
@@ -155,6 +156,15 @@ _REPEAT = re.compile(
     r"\butterance\b|\bone more (time|again)\b|\b(say|speak|repeat|tell)\b.*\bagain\b|\bwhat (you|was) (just )?said\b"
     r"|\b(said|spoken) again\b|\blast (one|thing|message) said\b"
 )
+_LOUDNESS = re.compile(r"loud|volume|quiet|soft|\bhear you\b|can'?t hear")
+
+
+def _asks_to_repeat(text: str) -> bool:
+    """Whether a sentence asks to hear the last answer again, not louder."""
+    lowered = text.lower()
+    return bool(_REPEAT.search(lowered)) and not _LOUDNESS.search(lowered)
+
+
 # A coffee request speaks of coffee, a machine or the kettle, or names its coffee or machine ("a red eye",
 # "run the jura"): "i saw a bulldog today", "start up bejeweled" came back MakeCoffee. Every one of the 946
 # training sentences of the intent does (HWU64's "make me happy juice" by its juice).
@@ -201,13 +211,6 @@ _LIST_REMOVING = re.compile(r"\b(cancel|delete|remove|clear|erase|empty)\b")
 # what to wear or bring is the weather's. Every "should i/we …" sentence of the training pool is a weather
 # question (38) or out of scope (42).
 _ASKS_ADVICE = re.compile(r"^\W*(\w+\W+)?(should|shall) (i|we)\b")
-_LOUDNESS = re.compile(r"loud|volume|quiet|soft|\bhear you\b|can'?t hear")
-
-
-def _asks_to_repeat(text: str) -> bool:
-    """Whether a sentence asks to hear the last answer again, not louder."""
-    lowered = text.lower()
-    return bool(_REPEAT.search(lowered)) and not _LOUDNESS.search(lowered)
 
 
 # The board answers its own time and date: another place's time ("what time is it in munich", "eastern
