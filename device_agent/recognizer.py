@@ -99,7 +99,8 @@ class Recognizer:
     without a slot its intent requires one of, "is it on?"; "turn up the heat" as a light intent; "time left?"
     is a timer question). A refused sentence that is only a command frame around a listed name
     (:mod:`device_agent.command_frames`) or whose words settle it ("please do not respond") is answered, with the
-    model's own probability for that intent as its confidence.
+    bundle's acceptance threshold as its confidence (the lowest an accepted answer has; the model's own
+    probability for that intent when higher).
 
     Args:
         run_batch: the model as a function of ``input_ids``/``attention_mask`` ``[N, L]`` (see ``BatchRunner``).
@@ -309,7 +310,8 @@ class Recognizer:
             if framed is None or framed not in self.labels or float(probs[self.labels.index(framed)]) <= 0:
                 return Recognition(text, None, confidence)
             best = self.labels.index(framed)
-            confidence = float(probs[best])
+            # the rule accepted it: at least the bar every accepted answer clears, the model's own if higher
+            confidence = max(float(probs[best]), self.intent_threshold)
 
         def may_answer(intent: str) -> bool:
             return intent in self.labels and (intent_filter is None or intent in intent_filter)

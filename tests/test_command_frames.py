@@ -82,3 +82,14 @@ def test_a_refused_frame_around_a_listed_name_is_recognized(recognizer):
         ]
     finally:
         recognizer.known_names = saved
+
+
+def test_an_answer_a_rule_gave_is_as_sure_as_the_bar(recognizer):
+    """A refused sentence a frame or the words answer reports the bundle's acceptance threshold as its
+    confidence (the model's own probability for that intent is tiny), never less."""
+    answer = recognizer.recognize("turn on the computer")
+    assert answer.intent == "HassTurnOn"
+    assert answer.confidence == pytest.approx(recognizer.intent_threshold)
+    assert answer.to_hermes()["intent"]["confidenceScore"] == pytest.approx(
+        recognizer.intent_threshold, abs=1e-4
+    )
