@@ -25,11 +25,14 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
     brightening sentence of the training data says turn/switch on; "turn on the lights brighter" still
     brightens); "time left?" asks a timer, not the clock (no time question of the training data says left or
     remaining; 160 timer questions do); "will you dim all the lights" is no LightBrighten, "can you bright the
-    lights" no LightDim (the verb says the step; "it's too dim in here" brightens and keeps it); a bare "shut
+    lights" no LightDim (the verb says the step; "it's too dim in here" brightens and keeps it); "make the
+    bedroom lights warmer" sets the colour (HassLightSet); a bare "shut
     up", or any sentence asking for silence ("no speaking please"), silences the speaker (HWU64's training
     data; "shut up the awning" closes it). An intent ``may_answer`` rejects (a filter) keeps the model's."""
     moved = intent
-    if intent in _OPPOSITE_LIGHT_STEP and _asks_the_opposite_step(intent, text):
+    if intent in _OPPOSITE_LIGHT_STEP and says(text, _COLOUR_TEMPERATURE_WORDS):
+        moved = "HassLightSet"
+    elif intent in _OPPOSITE_LIGHT_STEP and _asks_the_opposite_step(intent, text):
         moved = _OPPOSITE_LIGHT_STEP[intent]
     elif (
         intent == "LightBrighten"
@@ -45,6 +48,10 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
         moved = "HassMediaPlayerMute"
     return moved if may_answer(moved) else intent
 
+
+# "make the bedroom lights warmer" sets the light's colour, it does not brighten it: no brightening or dimming
+# training sentence says warm or cool (34 light settings do; a light intent about heating alone is refused)
+_COLOUR_TEMPERATURE_WORDS = frozenset({"warm", "warmer", "cool", "cooler"})
 
 # A brightness step whose verb says the other direction: "dim the lights" / "darken the room" (none of the 289
 # brightening and dimming training sentences that says such a verb says the other direction's words)

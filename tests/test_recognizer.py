@@ -624,3 +624,12 @@ def test_switching_is_no_light_setting(intent, text, moved):
 
     slots = [SlotValue("color", "blue", "blue", "text", 20, 24, 1.0)] if "blue" in text else []
     assert settled_by_slots(intent, text, slots, lambda _wanted: [], lambda _intent: True)[0] == moved
+
+
+def test_warmer_lights_are_a_colour_not_a_step(recognizer):
+    """ "make the bedroom lights warmer" came back LightBrighten: warm and cool set a light's colour (no
+    brightening or dimming training sentence says them); about heating alone, a light intent is still refused."""
+    texts = ["make the bedroom lights warmer", "make it warmer in the nursery", "brighten the lamp"]
+    outputs = recognizer.model_outputs(texts)
+    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "LightBrighten"
+    assert [r.intent for r in recognizer.recognize_many(texts)] == ["HassLightSet", None, "LightBrighten"]
