@@ -61,8 +61,10 @@ def _contradicted(intent: str, text: str, slots: list[Any], schema: Schema) -> b
     if intent in _LIST_ADDING:
         taken_off = _LIST_REMOVING.search(outside_slots(text, slots, ("item", "name")))
         return bool(_LIST_QUESTION.search(lowered) or taken_off)
-    if intent in _PLAYING_INTENTS:
-        return _asks_for_a_game(text, slots) or _rates_music_unplayed(text)
+    if intent in _PLAYING_INTENTS and _asks_for_a_game(text, slots):
+        return True
+    if intent in _MUSIC_INTENTS:
+        return _rates_music_unplayed(text)
     if intent in _CLOCK_INTENTS:
         return _asks_no_local_clock(intent, text)
     return False
@@ -121,12 +123,14 @@ def _asks_for_a_game(text: str, slots: list[Any]) -> bool:
 
 # Rating, saving or liking music is no request to play it (HWU64's music_likeness, music_settings): "rate this
 # song five stars", "add that song to my playlist", "i like top forty music"; a sentence that also says play,
-# hear, listen, … is a play request ("i'd love to hear any song i've given five stars"). No in-scope training
-# sentence of the two intents says one without the other.
+# hear, listen, … is a play request ("i'd love to hear any song i've given five stars"). The model read some as
+# volume steps ("i like soft rock music"). No in-scope training sentence of the four intents says one without
+# the other.
 _RATES_MUSIC = re.compile(
     r"\b(rate|rating|stars?|dislike|thumbs (up|down))\b|\b(add|save|put)\b.*\bplaylists?\b"
     r"|\bi (like|love|enjoy|hate)\b.*\b(music|songs?)\b"
 )
+_MUSIC_INTENTS = _PLAYING_INTENTS | {"HassSetVolumeRelative", "HassSetVolume"}  # "i like soft rock music"
 _PLAYS = re.compile(r"\b(play|hear|listen|queue|shuffle|start)\b|\bput on\b")
 
 

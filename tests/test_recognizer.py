@@ -517,6 +517,9 @@ def test_when_who_why_questions_are_no_state_questions(recognizer):
         ("HassMediaSearchAndPlay", "turn on shuffle on the kitchen speaker", True),
         ("HassMediaPause", "stop repeating this song", True),
         ("HassMediaSearchAndPlay", "play my road trip playlist without shuffle", False),
+        # liking music is no volume step either
+        ("HassSetVolumeRelative", "i like soft jazz music", True),
+        ("HassSetVolumeRelative", "the music is too soft", False),
         # buying is the shopping list's
         ("HassVacuumStart", "buy a robot vacuum on amazon", True),
         ("HassShoppingListAddItem", "remember to buy milk", False),
