@@ -44,12 +44,12 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
         return True
-    return _contradicted(intent, text, slots, schema) or _asks_for_no_intent(intent, text)
-
-
-def _contradicted(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
-    """Whether the sentence's words contradict its intent (:func:`refused`, second group)."""
     lowered = text.lower()
+    return _contradicted(intent, text, lowered, slots, schema) or _asks_for_no_intent(intent, lowered)
+
+
+def _contradicted(intent: str, text: str, lowered: str, slots: list[Any], schema: Schema) -> bool:
+    """Whether the sentence's words contradict its intent (:func:`refused`, second group)."""
     if intent in LIGHT_INTENTS:
         return _about_warmth_not_light(text, schema)
     if intent == "HassClimateGetTemperature":
@@ -57,27 +57,27 @@ def _contradicted(intent: str, text: str, slots: list[Any], schema: Schema) -> b
     if intent in _STARTING_INTENTS and says(text, _STOP_WORDS):
         return True
     if intent == "MakeCoffee":
-        return not _about_coffee(text, slots)
+        return not (_COFFEE_WORDS.search(lowered) or any(s.slot in ("coffee_type", "name") for s in slots))
     if intent in _LIST_ADDING:
         taken_off = _LIST_REMOVING.search(outside_slots(text, slots, ("item", "name")))
         return bool(_LIST_QUESTION.search(lowered) or taken_off)
     if intent in _PLAYING_INTENTS and _asks_for_a_game(text, slots):
         return True
-    if intent in _MUSIC_INTENTS:
-        return _rates_music_unplayed(text)
+    if intent in _MUSIC_INTENTS:  # rates, saves or likes music without asking to play it
+        return bool(_RATES_MUSIC.search(lowered) and not _PLAYS.search(lowered))
     if intent in _CLOCK_INTENTS:
-        return _asks_no_local_clock(intent, text)
+        return _asks_no_local_clock(intent, lowered)
     return False
 
 
-def _asks_for_no_intent(intent: str, text: str) -> bool:
-    """Whether the sentence asks for what the schema has no intent for (:func:`refused`, third group)."""
-    lowered = text.lower()
+def _asks_for_no_intent(intent: str, lowered: str) -> bool:
+    """Whether the (lower-cased) sentence asks for what the schema has no intent for (:func:`refused`, third
+    group); the last answer again only when not asked louder."""
     return bool(
-        _ticks_off_a_list_item(text)
+        any(p.search(lowered) for p in _TICK_OFF)
         or _ANOTHER_PLACE.search(lowered)
         or _FACTOID.search(lowered)
-        or _asks_to_repeat(text)
+        or (_REPEAT.search(lowered) and not _LOUDNESS.search(lowered))
         or _PLAYER_SETTING.search(lowered)
         or (intent != "HassGetWeather" and _ASKS_ADVICE.search(lowered))
         or (intent not in ("HassTimerStatus", "HassGetWeather") and _ASKS_WHEN_WHO_WHY.search(lowered))
@@ -86,7 +86,8 @@ def _asks_for_no_intent(intent: str, text: str) -> bool:
 
 
 # Home Assistant's HassListCompleteItem / HassShoppingListCompleteItem ("check off eggs from the shopping list"),
-# which the schema does not carry: the model reads them as state questions ("check … off")
+# which the schema does not carry: the model reads them as state questions ("check … off"); "check if the tv is
+# off" is a question
 _TICK_OFF = (
     re.compile(r"\b(tick|cross|strike)\b(\s+\S+){0,6}\s+off\b"),
     re.compile(r"\bcheck off\b"),
@@ -134,12 +135,6 @@ _MUSIC_INTENTS = _PLAYING_INTENTS | {"HassSetVolumeRelative", "HassSetVolume"}  
 _PLAYS = re.compile(r"\b(play|hear|listen|queue|shuffle|start)\b|\bput on\b")
 
 
-def _rates_music_unplayed(text: str) -> bool:
-    """Whether a sentence rates, saves or likes music and does not ask to play it."""
-    lowered = text.lower()
-    return bool(_RATES_MUSIC.search(lowered)) and not _PLAYS.search(lowered)
-
-
 # Questions of fact, mostly read as state questions: "how old is tom hanks", "how tall is the empire state
 # building", "what is a monitor" (a device's state is asked with "the"/"my": "what is the thermostat set to"),
 # "the height of lindsey lohan", a word's definition, spelling or translation ("what is the definition of
@@ -163,12 +158,6 @@ _REPEAT = re.compile(
 _LOUDNESS = re.compile(r"loud|volume|quiet|soft|\bhear you\b|can'?t hear")
 
 
-def _asks_to_repeat(text: str) -> bool:
-    """Whether a sentence asks to hear the last answer again, not louder."""
-    lowered = text.lower()
-    return bool(_REPEAT.search(lowered)) and not _LOUDNESS.search(lowered)
-
-
 # A coffee request speaks of coffee, a machine or the kettle, or names its coffee or machine ("a red eye",
 # "run the jura"): "i saw a bulldog today", "start up bejeweled" came back MakeCoffee. Every one of the 946
 # training sentences of the intent does (HWU64's "make me happy juice" by its juice).
@@ -176,11 +165,6 @@ _COFFEE_WORDS = re.compile(
     r"co+f+e|kofi|espresso|latte|capp?uc|americano|mocha|macchiato|brew|\bjoe\b|\bjava\b|\bcup\b"
     r"|flat white|cortado|ristretto|lungo|decaf|caffeine|\bbeans?\b|machine|kettle|juice"
 )
-
-
-def _about_coffee(text: str, slots: list[Any]) -> bool:
-    """Whether a coffee request says coffee (or a kind, a machine, the kettle) or names a coffee or machine."""
-    return bool(_COFFEE_WORDS.search(text.lower())) or any(s.slot in ("coffee_type", "name") for s in slots)
 
 
 # when/who/why/where questions are no commands nor state questions (Home Assistant's ask what is, is it, how
@@ -232,21 +216,13 @@ _NOT_A_CLOCK_TIME = re.compile(r"\b(one more|next|last|this|any|every|some|same|
 _NOT_TODAYS_DATE = re.compile(r"\bbirth ?date\b|\bdate of birth\b|\ba date\b|\banniversary\b|\bbirthday\b")
 
 
-def _asks_no_local_clock(intent: str, text: str) -> bool:
-    """Whether a time or date question is about something else than the board's clock: "time" only in "one
-    more time" / "next time", a birth date or "a date for tonight"."""
-    lowered = text.lower()
+def _asks_no_local_clock(intent: str, lowered: str) -> bool:
+    """Whether a (lower-cased) time or date question is about something else than the board's clock: "time"
+    only in "one more time" / "next time", a birth date or "a date for tonight"."""
     if intent == "HassGetCurrentDate":
         return bool(_NOT_TODAYS_DATE.search(lowered))
     rest = _NOT_A_CLOCK_TIME.sub(" ", lowered)
     return bool(_NOT_A_CLOCK_TIME.search(lowered)) and not re.search(r"\btime\b|\bclock\b|\bhour", rest)
-
-
-def _ticks_off_a_list_item(text: str) -> bool:
-    """Whether a sentence completes a list item ("check off eggs from the shopping list", "check call the
-    plumber off in my work tasks", "mark the laundry as done"); "check if the tv is off" does not."""
-    lowered = text.lower()
-    return any(p.search(lowered) for p in _TICK_OFF)
 
 
 def _about_warmth_not_light(text: str, schema: Schema) -> bool:
