@@ -24,6 +24,11 @@ def recognizer() -> Recognizer:
     return Recognizer.from_bundle()
 
 
+def model_intents(recognizer: Recognizer, outputs) -> list[str]:
+    """The model's own arg-max intent for each of ``recognizer.model_outputs(...)``, before any rule."""
+    return [recognizer.labels[int(np.argmax(o[1]))] for o in outputs]
+
+
 def test_default_bundle_loads_and_describes_itself(recognizer):
     manifest = load_bundle(default_bundle_dir()).manifest
     assert recognizer.model_name == manifest.model.name and recognizer.model_version == manifest.model.version
@@ -239,7 +244,7 @@ def test_a_slotless_intent_whose_sentence_names_something_is_not_recognized(reco
     something else, however sure the intent head is."""
     near_misses = ["cancel my gym membership", "my landlord never fixes the heating"]
     outputs = recognizer.model_outputs(near_misses)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassNevermind"] * 2
+    assert model_intents(recognizer, outputs) == ["HassNevermind"] * 2
     assert all(tags_a_slot(enc, slots, recognizer.schema) for enc, _intent, slots in outputs)
     assert [r.intent for r in recognizer.recognize_many(near_misses)] == [None, None]
     bare = ["never mind", "cancel that please", "forget it", "what time is it", "what's the date today"]
@@ -257,7 +262,7 @@ def test_a_light_intent_about_heating_is_not_recognized(recognizer):
     no light is refused (none of the 1,800 light sentences of the shipped model's training does)."""
     warmth = ["turn up the heat", "make it warmer in the nursery", "turn the heating down a bit"]
     outputs = recognizer.model_outputs(warmth)
-    assert all(recognizer.labels[int(np.argmax(o[1]))] in LIGHT_INTENTS for o in outputs)
+    assert all(i in LIGHT_INTENTS for i in model_intents(recognizer, outputs))
     assert [r.intent for r in recognizer.recognize_many(warmth)] == [None, None, None]
     lights = ["brighten the lamp by the radiator", "dim the kitchen lights", "make the hallway lights warmer"]
     assert [r.intent in LIGHT_INTENTS for r in recognizer.recognize_many(lights)] == [True, True, True]
@@ -268,7 +273,7 @@ def test_a_temperature_question_must_speak_of_warmth(recognizer):
     nothing of heat, cold, a thermostat or what a device reads is refused; the usual forms stay."""
     near_misses = ["how tall is the eiffel tower", "how far above sea level is denver"]
     outputs = recognizer.model_outputs(near_misses)
-    assert all(recognizer.labels[int(np.argmax(o[1]))] == "HassClimateGetTemperature" for o in outputs)
+    assert set(model_intents(recognizer, outputs)) == {"HassClimateGetTemperature"}
     assert [r.intent for r in recognizer.recognize_many(near_misses)] == [None, None]
     asked = ["what does the ecobee say", "how hot is it in the kitchen", "is it cold in the basement",
              "what's the temperature in the nursery"]  # fmt: skip
@@ -292,7 +297,7 @@ def test_words_settle_confusions(recognizer):
     brightening, asking the time or "it's too dim in here" stays."""
     moved = ["hey switch on the big chandelier in the dining room", "time left?"]
     outputs = recognizer.model_outputs(moved)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+    assert model_intents(recognizer, outputs) == [
         "LightBrighten",
         "HassGetCurrentTime",
     ]
@@ -301,7 +306,7 @@ def test_words_settle_confusions(recognizer):
     assert [r.intent for r in recognizer.recognize_many(kept)] == ["LightBrighten", "HassGetCurrentTime"]
     verbs = ["will you dim all the lights", "can you bright the lights please", "shut up"]
     outputs = recognizer.model_outputs(verbs)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+    assert model_intents(recognizer, outputs) == [
         "LightBrighten",
         "LightDim",
         "HassTurnOff",
@@ -327,7 +332,7 @@ def test_a_list_without_a_name_is_the_shopping_list(recognizer):
     one, the request is for the shopping list. A named list stays a HassListAddItem."""
     texts = ["add kitchen roll to my list", "add buy stamps to my errands list"]
     outputs = recognizer.model_outputs(texts)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassListAddItem"] * 2
+    assert model_intents(recognizer, outputs) == ["HassListAddItem"] * 2
     answers = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in answers] == [
         ("HassShoppingListAddItem", {"item": "kitchen roll"}),
@@ -340,7 +345,7 @@ def test_a_volume_step_to_a_level_is_a_level(recognizer):
     with "to"/"at" sets that level (the schema's convention, as "dim the lights to 30 %" is HassLightSet)."""
     texts = ["the speaker volume should increase to forty", "turn the volume up a bit"]
     outputs = recognizer.model_outputs(texts)
-    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassSetVolumeRelative"
+    assert model_intents(recognizer, outputs)[0] == "HassSetVolumeRelative"
     answers = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in answers] == [
         ("HassSetVolume", {"volume_level": 40}),
@@ -354,7 +359,7 @@ def test_a_volume_set_without_a_level_but_with_a_direction_is_a_step(recognizer)
     a level said with "to" keeps it absolute."""
     stepped = ["set the volume to low", "volume down sonos move 60 percent"]
     outputs = recognizer.model_outputs(stepped)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassSetVolume"] * 2
+    assert model_intents(recognizer, outputs) == ["HassSetVolume"] * 2
     answers = recognizer.recognize_many(
         [*stepped, "set the volume to 40 percent", "turn the volume down to 20"]
     )
@@ -371,7 +376,7 @@ def test_ticking_an_item_off_a_list_is_not_recognized(recognizer):
     A state question that says "check … off" stays one."""
     ticks = ["check off wrapping paper on my work tasks", "check call the plumber off in my work tasks"]
     outputs = recognizer.model_outputs(ticks)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassGetState"] * 2
+    assert model_intents(recognizer, outputs) == ["HassGetState"] * 2
     assert [r.intent for r in recognizer.recognize_many([*ticks, "mark the laundry as done"])] == [None] * 3
     questions = ["check if the tv is off", "check the lights are off in the kitchen"]
     assert [r.intent for r in recognizer.recognize_many(questions)] == ["HassGetState"] * 2
@@ -400,7 +405,7 @@ def test_games_ratings_and_repeats_are_not_play_requests(recognizer):
     say game room, rating or "again" louder stay."""
     texts = ["i want to play poker", "play some games", "give this song five stars", "say that one more time"]
     outputs = recognizer.model_outputs(texts)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+    assert model_intents(recognizer, outputs) == [
         *["HassMediaSearchAndPlay"] * 3,
         "HassGetCurrentTime",
     ]
@@ -421,7 +426,7 @@ def test_clock_questions_about_elsewhere_and_questions_of_fact_are_not_recognize
     are still answered."""
     texts = ["what time is it in paris now", "what's my mum's birth date", "what's a dehumidifier"]
     outputs = recognizer.model_outputs(texts)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+    assert model_intents(recognizer, outputs) == [
         "HassGetCurrentTime",
         "HassGetCurrentDate",
         "HassGetState",
@@ -441,7 +446,7 @@ def test_a_track_step_that_names_a_title_is_a_search(recognizer):
     right after it is a search for the title; "play the next song" and "play the last track again" stay steps."""
     texts = ["play stairway to heaven next", "play yellow submarine next"]
     outputs = recognizer.model_outputs(texts)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassMediaNext"] * 2
+    assert model_intents(recognizer, outputs) == ["HassMediaNext"] * 2
     answers = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in answers] == [
         ("HassMediaSearchAndPlay", {"search_query": "stairway to heaven"}),
@@ -461,7 +466,7 @@ def test_asking_for_advice_is_no_command(recognizer):
     bring stays the weather's."""
     texts = ["should we turn off the lights when we leave", "should i bring an umbrella today"]
     outputs = recognizer.model_outputs(texts)
-    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassGetState"
+    assert model_intents(recognizer, outputs)[0] == "HassGetState"
     assert [r.intent for r in recognizer.recognize_many(texts)] == [None, "HassGetWeather"]
 
 
@@ -470,7 +475,7 @@ def test_a_coffee_request_speaks_of_coffee(recognizer):
     machine or kettle and names none is refused (every MakeCoffee training sentence says or names one)."""
     texts = ["we adopted a bulldog", "make me a red eye", "brew me a cup", "make me a latte"]
     outputs = recognizer.model_outputs(texts)
-    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "MakeCoffee"
+    assert model_intents(recognizer, outputs)[0] == "MakeCoffee"
     assert [r.intent for r in recognizer.recognize_many(texts)] == [
         None,
         "MakeCoffee",
@@ -485,7 +490,7 @@ def test_taking_things_off_a_list_is_no_addition(recognizer):
     "add clear tape" keeps its item."""
     texts = ["cancel shopping list", "add clear tape to the shopping list"]
     outputs = recognizer.model_outputs(texts)
-    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassShoppingListAddItem"
+    assert model_intents(recognizer, outputs)[0] == "HassShoppingListAddItem"
     answers = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in answers] == [
         (None, {}),
@@ -498,7 +503,7 @@ def test_when_who_why_questions_are_no_state_questions(recognizer):
     a when/who/why/where question is refused unless it asks a timer or the weather."""
     texts = ["when did the garage door open", "when does the pizza timer go off", "when will it stop raining"]
     outputs = recognizer.model_outputs(texts)
-    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "HassGetState"
+    assert model_intents(recognizer, outputs)[0] == "HassGetState"
     assert [r.intent for r in recognizer.recognize_many(texts)] == [None, "HassTimerStatus", "HassGetWeather"]
 
 
@@ -538,7 +543,7 @@ def test_asking_for_silence_is_a_mute(recognizer):
     silence is HassMediaPlayerMute (the training pool says these words only in mute sentences)."""
     texts = ["please stop talking", "do not respond", "no talking please"]
     outputs = recognizer.model_outputs(texts)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == [
+    assert model_intents(recognizer, outputs) == [
         "HassMediaPause",
         "NotRecognized",
         "HassSetVolumeRelative",
@@ -584,7 +589,7 @@ def test_make_sure_asks_for_the_state(recognizer):
         "is the front door locked",
     ]
     outputs = recognizer.model_outputs(texts)
-    assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["HassGetState"] * 3
+    assert model_intents(recognizer, outputs) == ["HassGetState"] * 3
     answers = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in answers] == [
         ("HassTurnOn", {"name": "front door", "domain": "lock"}),
@@ -634,5 +639,5 @@ def test_warmer_lights_are_a_colour_not_a_step(recognizer):
     brightening or dimming training sentence says them); about heating alone, a light intent is still refused."""
     texts = ["make the bedroom lights warmer", "make it warmer in the nursery", "brighten the lamp"]
     outputs = recognizer.model_outputs(texts)
-    assert recognizer.labels[int(np.argmax(outputs[0][1]))] == "LightBrighten"
+    assert model_intents(recognizer, outputs)[0] == "LightBrighten"
     assert [r.intent for r in recognizer.recognize_many(texts)] == ["HassLightSet", None, "LightBrighten"]
