@@ -125,39 +125,42 @@ def settled_by_slots(
     HassTurnOff). A track step that says play and names a title is a search ("play thinking out loud next").
     ``slots_for(intent)`` decodes the slots for an intent."""
     has = {s.slot for s in slots}
+    lowered = text.lower()
     if intent == "HassListAddItem" and "name" not in has and may_answer("HassShoppingListAddItem"):
         return "HassShoppingListAddItem", slots_for("HassShoppingListAddItem")
-    steps = "volume_level" not in has or _steps_without_a_target(text, slots)
-    if intent == "HassSetVolume" and steps and may_answer("HassSetVolumeRelative"):
+    steps = intent == "HassSetVolume" and ("volume_level" not in has or _steps_without_a_target(text, slots))
+    if steps and may_answer("HassSetVolumeRelative"):
         stepped = slots_for("HassSetVolumeRelative")
         if any(s.slot == "volume_step" for s in stepped):
             return "HassSetVolumeRelative", stepped
-    if intent == "HassSetVolumeRelative" and may_answer("HassSetVolume"):
+    if intent == "HassSetVolumeRelative" and may_answer("HassSetVolume") and says(lowered, ("to", "at")):
         leveled = slots_for("HassSetVolume")
         level = next((s for s in leveled if s.slot == "volume_level"), None)
-        if level is not None and re.search(r"\b(to|at)\s*$", text[: level.start].lower()):
+        if level is not None and re.search(r"\b(to|at)\s*$", lowered[: level.start]):
             return "HassSetVolume", leveled
     if (
         intent == "HassSetVolumeRelative"
         and "volume_step" not in has
         and may_answer("HassMediaSearchAndPlay")
+        and _HEAR.search(lowered)
+        and not _VOLUME_TALK.search(lowered)
     ):
         searched = slots_for("HassMediaSearchAndPlay")
-        lowered = text.lower()
-        asks = _HEAR.search(lowered) and not _VOLUME_TALK.search(lowered)
-        if asks and any(s.slot == "search_query" for s in searched):
+        if any(s.slot == "search_query" for s in searched):
             return "HassMediaSearchAndPlay", searched
-    switched = _SWITCHED.search(text.lower())
-    if intent == "HassLightSet" and switched and not has & {"brightness", "color"}:
+    if (
+        intent == "HassLightSet"
+        and not has & {"brightness", "color"}
+        and (switched := _SWITCHED.search(lowered))
+    ):
         wanted = "HassTurnOn" if switched.group(2) == "on" else "HassTurnOff"
         if may_answer(wanted):
             return wanted, slots_for(wanted)
-    if intent == "HassGetState" and _MAKE_SURE.search(text.lower()):
+    if intent == "HassGetState" and _MAKE_SURE.search(lowered):
         wanted = next((_STATE_COMMANDS.get(str(s.value)) for s in slots if s.slot == "state"), None)
         if wanted is not None and may_answer(wanted):
             return wanted, [s for s in slots if s.slot != "state"]  # the device as the question named it
-    play = _PLAY.search(text.lower())
-    if intent in _TRACK_STEPS and play and may_answer("HassMediaSearchAndPlay"):
+    if intent in _TRACK_STEPS and (play := _PLAY.search(lowered)) and may_answer("HassMediaSearchAndPlay"):
         searched = slots_for("HassMediaSearchAndPlay")
         query = next((s for s in searched if s.slot == "search_query" and s.start >= play.end()), None)
         if query is not None and _names_a_title(text, play.end(), query):
