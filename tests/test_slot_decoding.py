@@ -850,7 +850,13 @@ def test_a_spelled_decimal_belongs_to_its_number(schema, bert_tok, word_tags, te
         ("start a ten minute timer", "HassStartTimer", ["O", "O", "B-minutes", "O", "O"], {"minutes": 10}),
         ("cancel the timer", "HassCancelTimer", ["O"] * 3, {}),
         ("stop the kitchen timer", "HassCancelTimer", ["O", "O", "B-area", "O"], {"area": "kitchen"}),
-        ("stop the pizza dough timer", "HassCancelTimer", ["O", "O", "O", "B-name", "O"], {"name": "dough"}),
+        # (a name cut after its first words takes them back: test_a_cut_name_takes_back_its_first_words)
+        (
+            "stop the pizza dough timer",
+            "HassCancelTimer",
+            ["O", "O", "O", "B-name", "O"],
+            {"name": "pizza dough"},
+        ),
         ("turn on the timer light", "HassTurnOn", ["O"] * 5, {"domain": "light"}),  # not a timer intent
     ],
 )
@@ -1003,4 +1009,27 @@ def test_a_listed_name_after_in_stays_a_name_and_a_device_word_beside_a_room_is_
     ],
 )  # fmt: skip
 def test_a_word_of_grammar_is_no_name(schema, bert_tok, text, intent, word_tags, expected):
+    assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, intent, word_tags)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "word_tags", "expected"),
+    [
+        # a name cut after its first words takes back the untagged words from the determiner on
+        ("make the himalayan salt lamp brighter", "LightBrighten", ["O", "O", "O", "B-name", "I-name", "O"],
+         {"name": "himalayan salt lamp"}),
+        # and an owner right before it: a possessive is part of the name
+        ("unmute tommy's boombox", "HassMediaPlayerUnmute", ["O", "O", "O", "O", "B-name"],
+         {"name": "tommy's boombox"}),
+        # not what is asked about or played, not a contraction, not a tagged place
+        ("mute the music on hifi", "HassMediaPlayerMute", ["O", "O", "O", "O", "B-name"], {"name": "hifi"}),
+        ("what's lantern status", "HassGetState", ["O", "O", "O", "B-name", "O"], {"name": "lantern"}),
+        ("turn on the kitchen desk lamp", "HassTurnOn", ["O", "O", "O", "B-area", "B-name", "I-name"],
+         {"area": "kitchen", "name": "desk lamp", "domain": "light"}),
+        ("stop the timer for tea", "HassCancelTimer", ["O", "O", "O", "O", "B-name"], {"name": "tea"}),
+        ("make me an espresso copper coffee machine", "MakeCoffee", ["O"] * 4 + ["B-name", "I-name", "I-name"],
+         {"name": "copper coffee machine"}),
+    ],
+)  # fmt: skip
+def test_a_cut_name_takes_back_its_first_words(schema, bert_tok, text, intent, word_tags, expected):
     assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, intent, word_tags)) == expected
