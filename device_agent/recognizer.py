@@ -37,6 +37,22 @@ BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 DEFAULT_INTENT_THRESHOLD = 0.5
 MAX_UNKNOWN_FRACTION = 0.5  # more [UNK] pieces than this: not a language the model knows
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_RUNS = {
+    n: {
+        row[i : i + n] for row in (*_KEY_ROWS, *(r[::-1] for r in _KEY_ROWS)) for i in range(len(row) - n + 1)
+    }
+    for n in (3, 4)
+}
+
+
+def keyboard_mash(word: str, tokenizer: WordPieceTokenizer) -> bool:
+    """Whether a word is keys struck in a row ("asdfgh", "jkl", "zxcv"): no whole word of the vocabulary, and
+    three keys of one keyboard row, or four of them inside it. No training or dev sentence has such a word but
+    gibberish."""
+    if len(word) < 3 or not word.isalpha() or tokenizer.token_to_id(word) != tokenizer.unk_id:
+        return False
+    return word in _KEY_RUNS[3] or any(word[i : i + 4] in _KEY_RUNS[4] for i in range(len(word) - 3))
 
 
 @dataclass
@@ -268,7 +284,8 @@ class Recognizer:
         return outputs
 
     def _understandable(self, text: str, enc: Encoding) -> bool:
-        """Worth asking the model: some word-pieces, mostly known ones, and at least one real word.
+        """Worth asking the model: some word-pieces, mostly known ones, at least one real word, and not mostly
+        keys struck in a row.
 
         Symbols, digits and escape-sequence debris alone ("[31m", "%%%") are not a command.
         """
@@ -278,7 +295,12 @@ class Recognizer:
         unknown = sum(p == self.tokenizer.unk_token for p in pieces)
         if unknown / len(pieces) > MAX_UNKNOWN_FRACTION:
             return False
-        return any(len(word) >= 2 and word.isalpha() for word, _, _ in self.tokenizer.basic_tokenize(text))
+        words = [word.lower() for word, _, _ in self.tokenizer.basic_tokenize(text) if word.isalpha()]
+        if not any(len(word) >= 2 for word in words):
+            return False
+        # "asdfgh jkl", "asdf jkl uh turn": half the words struck keys are no sentence (the model read "jkl" as
+        # a lamp's name)
+        return 2 * sum(keyboard_mash(word, self.tokenizer) for word in words) < len(words)
 
     def decode(
         self,

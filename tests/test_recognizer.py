@@ -80,6 +80,9 @@ def test_numbers_are_normalized(recognizer):
         "今日はいい天気ですね",
         "Какая сегодня погода",
         "asdf qwer zxcv uiop",
+        "asdfgh jkl",  # the model: LightDim, name "jkl"
+        "zxcv bnm",  # the model: HassTurnOn, name "zxcv bnm"
+        "asdf jkl uh turn",
     ],
 )
 def test_bad_input_is_not_recognized_and_never_crashes(recognizer, text):
@@ -87,7 +90,7 @@ def test_bad_input_is_not_recognized_and_never_crashes(recognizer, text):
     assert isinstance(r, Recognition)
     if text.strip(" \t\n\x00\x01\x02") == "" or text.startswith(("🙂", "\ufffd", "\x00")):
         assert r.intent is None and r.slots == []
-    if text in ("今日はいい天気ですね", "Какая сегодня погода", "asdf qwer zxcv uiop"):
+    if text in ("今日はいい天気ですね", "Какая сегодня погода") or "asdf" in text or "zxcv" in text:
         assert r.intent is None, (text, r.confidence)
     assert r.to_hermes()["input"] == text
 
