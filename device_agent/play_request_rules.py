@@ -209,13 +209,20 @@ def _whole_query_words(spans: list[list[Any]], words: list[str]) -> list[list[An
             and words[w] not in _QUERY_EDGE_STOPS
         )
 
+    def joins(w: int) -> bool:
+        """ "dynamite **by** acdc", "here comes **the** sun": inside a title — "the" not right after the
+        sentence's first word ("change the hue", "paly the gruffalo": a verb)."""
+        if not (0 <= w < len(words)) or w in taken:
+            return False
+        return words[w] == "by" or (words[w] == "the" and w >= 2)
+
     for span in spans:
         if span[0] != "search_query" or span[2] > span[1]:
             continue
-        while free(span[1] - 1) or (span[1] >= 2 and words[span[1] - 1] == "by" and free(span[1] - 2)):
-            span[1] -= 2 if words[span[1] - 1] == "by" else 1
-        while free(span[2] + 1):
-            span[2] += 1
+        while free(span[1] - 1) or (joins(span[1] - 1) and free(span[1] - 2)):
+            span[1] -= 1 if free(span[1] - 1) else 2
+        while free(span[2] + 1) or (joins(span[2] + 1) and free(span[2] + 2)):
+            span[2] += 1 if free(span[2] + 1) else 2
     return _query_without_lead(merge_adjacent_text_spans(spans, words), words)
 
 

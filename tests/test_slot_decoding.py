@@ -644,6 +644,9 @@ def test_the_words_after_play_are_not_the_query_when_the_model_tagged_one(schema
         ("put on cannibal queen", ["O", "O", "O", "B-search_query"], "cannibal queen"),
         ("play dynamite by acdc", ["O", "O", "O", "B-search_query"], "dynamite by acdc"),
         ("play daddy yankee please", ["O", "B-search_query", "O", "O"], "daddy yankee"),
+        ("play the song here comes the sun", ["O", "O", "B-media_class"] + ["O"] * 3 + ["B-search_query"],
+         "here comes the sun"),  # "the" inside a title ...
+        ("paly the gruffalo", ["O", "O", "B-search_query"], "gruffalo"),  # ... not after a (misspelt) verb
         # ... but not past a media word, a preposition, a filler or a verb
         ("play the song let it be", ["O", "O", "B-media_class", "O", "O", "B-search_query"], "let it be"),
         ("play some jazz in the kitchen", ["O", "O", "B-search_query", "O", "O", "O"], "jazz"),
