@@ -28,7 +28,8 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
     lights" no LightDim (the verb says the step; "it's too dim in here" brightens and keeps it); "make the
     bedroom lights warmer" sets the colour (HassLightSet); a bare "shut
     up", or any sentence asking for silence ("no speaking please"), silences the speaker (HWU64's training
-    data; "shut up the awning" closes it). An intent ``may_answer`` rejects (a filter) keeps the model's."""
+    data; "shut up the awning" closes it); "take the radio off mute" unmutes; "get rid of the 20 minute timer"
+    cancels it. An intent ``may_answer`` rejects (a filter) keeps the model's."""
     moved = intent
     if intent in _OPPOSITE_LIGHT_STEP and says(text, _COLOUR_TEMPERATURE_WORDS):
         moved = "HassLightSet"
@@ -46,22 +47,37 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
         rescued(text) == "HassMediaPlayerMute"
     ):
         moved = "HassMediaPlayerMute"
+    elif intent == "HassMediaPlayerMute" and _OFF_MUTE.search(text.lower()):
+        moved = "HassMediaPlayerUnmute"
+    elif intent in ("HassStartTimer", "HassTimerStatus") and _ENDS_A_TIMER.search(text.lower()):
+        moved = "HassCancelTimer"
     return moved if may_answer(moved) else intent
+
+
+# "take the office speaker off mute" unmutes it (no training sentence the model reads as a mute says so)
+_OFF_MUTE = re.compile(r"\boff mute\b|\bun-? ?mute\b")
+
+# "get rid of the 20 minute timer", "scrap the kitchen timer" end it: no timer start or question of the training
+# pool says these verbs (its 23 that say "end" ask when a timer ends)
+_ENDS_A_TIMER = re.compile(
+    r"\b(get rid of|cancel|scrap|delete|remove|kill|stop|abort|clear)\b|\b(turn|switch) off\b"
+)
 
 
 # "make the bedroom lights warmer" sets the light's colour, it does not brighten it: no brightening or dimming
 # training sentence says warm or cool (34 light settings do; a light intent about heating alone is refused)
 _COLOUR_TEMPERATURE_WORDS = frozenset({"warm", "warmer", "cool", "cooler"})
 
-# A brightness step whose verb says the other direction: "dim the lights" / "darken the room" (none of the 289
-# brightening and dimming training sentences that says such a verb says the other direction's words)
+# A brightness step whose verb says the other direction: "dim the lights" / "darken the room" / "turn down the
+# chandelier" (none of the 289 brightening and dimming training sentences that says such a verb says the other
+# direction's words)
 _OPPOSITE_LIGHT_STEP = {"LightBrighten": "LightDim", "LightDim": "LightBrighten"}
 _STEP_VERBS = {
     "LightDim": re.compile(
-        r"\b(dim|darken|lower|reduce|decrease)\s+(the|all|my|our|it|them|these|those|down)\b"
+        r"\b(dim|darken|lower|reduce|decrease|turn down)\s+(the|all|my|our|it|them|these|those|down)\b"
     ),
     "LightBrighten": re.compile(
-        r"\b(brighten|bright|raise|increase|boost)\s+(the|all|my|our|it|them|these|those|up)\b"
+        r"\b(brighten|bright|raise|increase|boost|turn up)\s+(the|all|my|our|it|them|these|those|up)\b"
     ),
 }
 _LIGHT_STEP_WORDS = {

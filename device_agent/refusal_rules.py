@@ -138,13 +138,13 @@ _PLAYS = re.compile(r"\b(play|hear|listen|queue|shuffle|start)\b|\bput on\b")
 # Questions of fact, mostly read as state questions: "how old is tom hanks", "how tall is the empire state
 # building", "what is a monitor" (a device's state is asked with "the"/"my": "what is the thermostat set to"),
 # "the height of lindsey lohan", a word's definition, spelling or translation ("what is the definition of
-# inchoate", "what an umbrella means"). None of the 27,917 in-scope training sentences says one (252
+# inchoate", "what an umbrella means", "how do you say turn off the lights in french"). None of the 27,917 in-scope training sentences says one (252
 # out-of-scope ones do).
 _FACTOID = re.compile(
     r"\bhow (old|tall|far|big|smooth|high|heavy|deep|wide|large|fast)\b|\bwhat (is|are|'s) an?\b|\bwhat'?s an?\b"
     r"|\b(height|weight|population|distance|capital|age|net worth|salary) of\b"
     r"|\b(definition|define|defines|meaning|means|synonyms?|antonyms?|spell|spelling|translate|translation)\b"
-    r"|\bwhat does \w+( \w+)? mean\b"
+    r"|\bwhat does \w+( \w+)? mean\b|\bhow (do|would|can) (you|i) say\b"
 )
 
 # Asking to hear the last answer again (HWU64's general_repeat): "say it one more time", "i'd like to hear the
@@ -209,11 +209,12 @@ _ANOTHER_PLACE = re.compile(
     r"\btime ?zones?\b|\bstandard time\b|\b(eastern|pacific|central|mountain|daylight|atlantic) time\b"
     r"|\btime (is it |would it be |will it be |it is )?in (?!here\b|the\b)\w+"
 )
-# "One more time" and someone's birth date are no clock questions either (general_repeat, qa_factoid): none
-# of the 552 training sentences of the two clock intents says so.
+# "One more time", someone's birth date and the date of something ("the date of easter next year") are no clock
+# questions either (general_repeat, qa_factoid): none of the 552 training sentences of the two clock intents
+# says so.
 _CLOCK_INTENTS = frozenset({"HassGetCurrentTime", "HassGetCurrentDate"})
 _NOT_A_CLOCK_TIME = re.compile(r"\b(one more|next|last|this|any|every|some|same|first) time\b")
-_NOT_TODAYS_DATE = re.compile(r"\bbirth ?date\b|\bdate of birth\b|\ba date\b|\banniversary\b|\bbirthday\b")
+_NOT_TODAYS_DATE = re.compile(r"\bbirth ?date\b|\bdate of\b|\ba date\b|\banniversary\b|\bbirthday\b")
 
 
 def _asks_no_local_clock(intent: str, lowered: str) -> bool:

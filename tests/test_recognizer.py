@@ -647,3 +647,44 @@ def test_warmer_lights_are_a_colour_not_a_step(recognizer):
     outputs = recognizer.model_outputs(texts)
     assert model_intents(recognizer, outputs)[0] == "LightBrighten"
     assert [r.intent for r in recognizer.recognize_many(texts)] == ["HassLightSet", None, "LightBrighten"]
+
+
+def test_unmuting_ending_a_timer_and_turning_a_light_down(recognizer):
+    """ "take the office speaker off mute" came back a mute, "get rid of the ten minute timer" a timer question,
+    "uh scrap the kitchen timer" a timer start, "turn down the chandelier" a brightening: the words settle them;
+    muting, asking about a timer and brightening stay."""
+    moved = [
+        "take the office speaker off mute",
+        "get rid of the ten minute timer",
+        "uh scrap the kitchen timer",
+        "turn down the chandelier",
+    ]
+    assert model_intents(recognizer, recognizer.model_outputs(moved)) == [
+        "HassMediaPlayerMute",
+        "HassTimerStatus",
+        "HassStartTimer",
+        "LightBrighten",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(moved)] == [
+        "HassMediaPlayerUnmute",
+        "HassCancelTimer",
+        "HassCancelTimer",
+        "LightDim",
+    ]
+    kept = ["mute the office speaker", "when does the pizza timer end", "turn up the chandelier"]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassMediaPlayerMute",
+        "HassTimerStatus",
+        "LightBrighten",
+    ]
+
+
+def test_translations_and_the_date_of_something_are_not_recognized(recognizer):
+    """ "how do you say turn off the lights in french" came back a state question and "what's the date of easter
+    next year" today's date; both are refused."""
+    texts = ["how do you say turn off the lights in french", "what's the date of easter next year"]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
+        "HassGetState",
+        "HassGetCurrentDate",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None, None]
