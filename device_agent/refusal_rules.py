@@ -34,12 +34,12 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     - it names none of the slots the schema requires one of ("is tom cruise an only child");
     - its own words contradict it: a light intent about heating ("turn up the heat"), a temperature question of
       no warmth ("how tall is the eiffel tower"), a start that says stop ("stop vacuuming"), a coffee request
-      of no coffee ("i saw a bulldog today"), a list addition that reads the list or takes from it, a play
+      of no coffee ("i saw a bulldog today"), a list addition that reads the list, takes from it or sums, a play
       request for a game or that rates music unplayed, a clock question about "one more time" or a birth date;
     - whatever the intent, the sentence asks for what the schema has no intent for: ticking an item off a list,
       another place's time, a question of fact or of a word, the last answer again, advice (not the
       weather's), when/who/why/where (not of a timer or the weather), a player's shuffle or repeat, buying
-      (not the shopping list's).
+      (not the shopping list's), driving directions, the time of sunset or sunrise.
     """
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
@@ -60,7 +60,8 @@ def _contradicted(intent: str, text: str, lowered: str, slots: list[Any], schema
         return not (_COFFEE_WORDS.search(lowered) or any(s.slot in ("coffee_type", "name") for s in slots))
     if intent in _LIST_ADDING:
         taken_off = _LIST_REMOVING.search(outside_slots(text, slots, ("item", "name")))
-        return bool(_LIST_QUESTION.search(lowered) or taken_off)
+        summed = any(s.slot == "item" and _A_SUM.fullmatch(str(s.value).lower()) for s in slots)
+        return bool(_LIST_QUESTION.search(lowered) or taken_off or summed)
     if intent in _PLAYING_INTENTS and _asks_for_a_game(text, slots):
         return True
     if intent in _MUSIC_INTENTS:  # rates, saves or likes music without asking to play it
@@ -82,6 +83,8 @@ def _asks_for_no_intent(intent: str, lowered: str) -> bool:
         or (intent != "HassGetWeather" and _ASKS_ADVICE.search(lowered))
         or (intent not in ("HassTimerStatus", "HassGetWeather") and _ASKS_WHEN_WHO_WHY.search(lowered))
         or (intent not in _LIST_ADDING and _BUYING.search(lowered))
+        or _DIRECTIONS.search(lowered)
+        or _SUN_TIMES.search(lowered)
     )
 
 
@@ -194,6 +197,19 @@ _LIST_QUESTION = re.compile(
     r"|are (my|the|our))\b"
 )
 _LIST_REMOVING = re.compile(r"\b(cancel|delete|remove|clear|erase|empty)\b")
+# "add 15 and 27" is a sum: no item of the training pool's 1,480 list additions is numbers alone
+_A_SUM = re.compile(r"\d+(\.\d+)?(\s*(and|plus|\+|to)\s*\d+(\.\d+)?)+")
+
+# Driving directions ("turn left at the next roundabout", "go right at the first light"): HWU64's and our near
+# misses, read as track steps and lights; in-scope sentences say left/right of a device ("turn left aircon to
+# 60"), none before at/after/onto
+_DIRECTIONS = re.compile(
+    r"\b(turn|go|make a|take a|bear|keep) (left|right)\s+(at|after|onto|into|past|when)\b"
+)
+# The sun's times are no weather ("what time is sunset tomorrow": 2 training sentences, out of scope)
+_SUN_TIMES = re.compile(
+    r"\b(what time|when) (is|does|will) (the )?(sunset|sunrise|sun (set|rise|go down|come up))\b"
+)
 
 # Asking for advice ("should i leave the heater running while i sleep") is no command and no state question;
 # what to wear or bring is the weather's. Every "should i/we …" sentence of the training pool is a weather

@@ -688,3 +688,22 @@ def test_translations_and_the_date_of_something_are_not_recognized(recognizer):
         "HassGetCurrentDate",
     ]
     assert [r.intent for r in recognizer.recognize_many(texts)] == [None, None]
+
+
+def test_directions_sun_times_and_sums_are_not_recognized(recognizer):
+    """Driving directions came back track steps and lights, the time of sunset the weather, "add 15 and 27" a
+    shopping list addition; all are refused, and a device on the left, the weather after sunset and a list
+    addition with a number stay."""
+    texts = ["turn left at the next roundabout", "what time is sunset today", "add 15 and 27"]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
+        "HassMediaNext",
+        "HassGetWeather",
+        "HassShoppingListAddItem",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None] * 3
+    kept = ["turn left aircon to 20", "will there be fog after sunset", "add 2 lemons to the shopping list"]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassClimateSetTemperature",
+        "HassGetWeather",
+        "HassShoppingListAddItem",
+    ]
