@@ -68,6 +68,8 @@ def _contradicted(intent: str, text: str, lowered: str, slots: list[Any], schema
         return bool(_RATES_MUSIC.search(lowered) and not _PLAYS.search(lowered))
     if intent in _CLOCK_INTENTS:
         return _asks_no_local_clock(intent, lowered)
+    if intent == "HassNevermind":  # "cancel my uber" cancels something else than the last request
+        return bool(_CANCELS_SOMETHING.search(lowered))
     return False
 
 
@@ -85,6 +87,7 @@ def _asks_for_no_intent(intent: str, lowered: str) -> bool:
         or (intent not in _LIST_ADDING and _BUYING.search(lowered))
         or _DIRECTIONS.search(lowered)
         or _SUN_TIMES.search(lowered)
+        or any(p.search(lowered) for p in _NOT_A_REQUEST)
     )
 
 
@@ -206,6 +209,40 @@ _A_SUM = re.compile(r"\d+(\.\d+)?(\s*(and|plus|\+|to)\s*\d+(\.\d+)?)+")
 _DIRECTIONS = re.compile(
     r"\b(turn|go|make a|take a|bear|keep) (left|right)\s+(at|after|onto|into|past|when)\b"
 )
+# What is said, not asked, and what is asked of no home device (checked on the training pool: none of its
+# in-scope sentences says one; the model accepted 6 of its out-of-scope ones, "i turned on the lamps this morning",
+# "our flatmate never turn the tv off"):
+_NOT_A_REQUEST = (
+    # what someone did: "i closed the garage door on my way out" ("did i leave …" asks)
+    re.compile(
+        r"^\W*(i|we|he|she|they|someone|somebody|my \w+) (closed|opened|turned|switched|locked|unlocked|shut|put"
+        r"|set|left|played|paused|muted|dimmed)\b"
+    ),
+    # what someone always or never does: "my flatmate never turns the lights off"
+    re.compile(
+        r"\b(never|always|keeps?) (turns?|switch(es)?|leaves?|closes?|locks?|opens?|forgets?|plays?|puts?)\b"
+    ),
+    # a personal device's sound or screen: "turn the volume up on my headphones", "the font on my ipad"
+    re.compile(r"\b(headphones?|earphones?|earbuds?|airpods|headset)\b"),
+    re.compile(
+        r"\b(volume|brightness|sound|font|screen|wallpaper|notifications?|ringtone|battery|display)\b.{0,20}"
+        r"\b(on|of|in) my (phone|mobile|laptop|tablet|ipad|iphone|computer|pc|watch|car|kindle)\b"
+    ),
+    # errands: recording, booking, calling, writing to someone
+    re.compile(r"^\W*((please|can you|could you) )?(record|book|call|text|email|e-mail|message|ring|dial)\b"),
+    # figures of speech: "she lights up the room", "not the brightest bulb", "under the weather"
+    re.compile(
+        r"\bunder the weather\b|\bbrightest bulb\b|\blights? up (the|a|every) room\b|\bnew leaf\b"
+        r"|\bcurtains for\b|\bturn a blind eye\b|\bface the music\b|\bblow(ing)? off steam\b"
+        r"|\bplay(ing)? it by ear\b|\bin the dark about\b|\bheat of the moment\b|\bcool as a cucumber\b"
+    ),
+)
+# never mind cancels the last request: "cancel my request", "cancel the last command" (the 44 such training
+# sentences), not "cancel my uber"
+_CANCELS_SOMETHING = re.compile(
+    r"\bcancel (my|the|our) (?!(request|last|command|order|question|previous|one)\b)\w+"
+)
+
 # The sun's times are no weather ("what time is sunset tomorrow": 2 training sentences, out of scope)
 _SUN_TIMES = re.compile(
     r"\b(what time|when) (is|does|will) (the )?(sunset|sunrise|sun (set|rise|go down|come up))\b"

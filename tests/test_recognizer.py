@@ -707,3 +707,41 @@ def test_directions_sun_times_and_sums_are_not_recognized(recognizer):
         "HassGetWeather",
         "HassShoppingListAddItem",
     ]
+
+
+def test_statements_errands_figures_of_speech_and_other_devices_are_not_recognized(recognizer):
+    """What someone did or always does, errands, figures of speech, headphones and "cancel my uber" came back
+    commands; all are refused, and the commands they resemble stay."""
+    texts = [
+        "I closed the garage door on my way out",
+        "my flatmate never turns the lights off",
+        "record the rugby on sky",
+        "she really lights up the room",
+        "I'm feeling a bit under the weather",
+        "turn the volume up on my headphones",
+        "cancel my uber",
+    ]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
+        "HassTurnOff",
+        "HassMediaPlayerMute",
+        "HassTurnOn",
+        "LightBrighten",
+        "HassGetWeather",
+        "HassSetVolumeRelative",
+        "HassNevermind",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None] * len(texts)
+    kept = [
+        "close the garage door",
+        "turn the lights off",
+        "turn the volume up on the kitchen speaker",
+        "cancel my request",
+        "what's the weather like",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassTurnOff",
+        "HassTurnOff",
+        "HassSetVolumeRelative",
+        "HassNevermind",
+        "HassGetWeather",
+    ]
