@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ BatchRunner = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 DEFAULT_INTENT_THRESHOLD = 0.5
 MAX_UNKNOWN_FRACTION = 0.5  # more [UNK] pieces than this: not a language the model knows
+# where a typed command's first clause ends and its reason begins: "close the water main, there's a leak"
+_CLAUSE_END = re.compile(r",|;|\s[-–—]\s|\s(?:because|since|cause|coz|cos)\s")
 _KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _KEY_RUNS = {
     n: {
@@ -243,8 +246,36 @@ class Recognizer:
     def recognize_many(
         self, texts: Sequence[str], intent_filter: Sequence[str] | None = None, batch_size: int = 64
     ) -> list[Recognition]:
-        """Recognize many texts (the model runs in batches of ``batch_size``)."""
-        return self.decode_outputs(texts, self.model_outputs(texts, batch_size), intent_filter)
+        """Recognize many texts (the model runs in batches of ``batch_size``); a refused text whose first clause
+        is a command is that command (:meth:`_first_clauses`)."""
+        results = self.decode_outputs(texts, self.model_outputs(texts, batch_size), intent_filter)
+        return self._first_clauses(texts, results, intent_filter, batch_size)
+
+    def _first_clauses(
+        self,
+        texts: Sequence[str],
+        results: list[Recognition],
+        intent_filter: Sequence[str] | None,
+        batch_size: int,
+    ) -> list[Recognition]:
+        """Typed commands give their reason after a comma: "close the water main, there's a leak", "could you
+        switch the geyser on, it's nearly bath time". The model can refuse the whole sentence for the reason;
+        a refused sentence whose first clause (three words or more, before a comma, a semicolon, a dash or
+        "because") the recognizer accepts is that clause's command — never a bare never-mind ("no, that's
+        wrong"). Spans keep their offsets: the clause is the sentence's beginning."""
+        todo: list[tuple[int, str]] = []
+        for i, (text, result) in enumerate(zip(texts, results, strict=True)):
+            cut = _CLAUSE_END.search(text) if result.intent is None else None
+            if cut is not None and len(text[: cut.start()].split()) >= 3:
+                todo.append((i, text[: cut.start()].rstrip()))
+        if not todo:
+            return results
+        clauses = [clause for _, clause in todo]
+        answers = self.decode_outputs(clauses, self.model_outputs(clauses, batch_size), intent_filter)
+        for (i, _clause), answer in zip(todo, answers, strict=True):
+            if answer.intent is not None and answer.intent != "HassNevermind":
+                results[i] = Recognition(texts[i], answer.intent, answer.confidence, answer.slots)
+        return results
 
     def decode_outputs(
         self,

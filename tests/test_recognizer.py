@@ -745,3 +745,24 @@ def test_statements_errands_figures_of_speech_and_other_devices_are_not_recogniz
         "HassNevermind",
         "HassGetWeather",
     ]
+
+
+def test_a_refused_command_with_its_reason_after_a_comma_is_its_first_clause(recognizer):
+    """ "close the water main, there's a leak" was refused for its reason; its first clause is the command, with
+    slot ranges in the whole sentence. A refusal stays one when the first clause is short, a never-mind or no
+    command."""
+    text = "open the curtains in the nursery pls, baby's waking up"
+    assert model_intents(
+        recognizer, recognizer.model_outputs([text, "close the water main, there's a leak"])
+    ) == [
+        "NotRecognized",
+        "NotRecognized",
+    ]
+    answer = recognizer.recognize(text)
+    assert answer.intent == "HassTurnOn"
+    area = next(s for s in answer.slots if s.slot == "area")
+    assert (area.value, text[area.start : area.end]) == ("nursery", "nursery")
+    assert answer.to_hermes()["input"] == text
+    assert recognizer.recognize("close the water main, there's a leak").intent == "HassTurnOff"
+    kept = ["uh no, i think you've done this incorrectly", "my heater broke again, can you believe it"]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [None, None]
