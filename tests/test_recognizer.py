@@ -766,3 +766,33 @@ def test_a_refused_command_with_its_reason_after_a_comma_is_its_first_clause(rec
     assert recognizer.recognize("close the water main, there's a leak").intent == "HassTurnOff"
     kept = ["uh no, i think you've done this incorrectly", "my heater broke again, can you believe it"]
     assert [r.intent for r in recognizer.recognize_many(kept)] == [None, None]
+
+
+def test_the_song_before_skipping_and_running_a_routine(recognizer):
+    """ "back to the song before plz" came back an unpause, "play the one before this again" was refused,
+    "Next one please, in the kitchen" switched something on, "run the goodnight routine" off: the words settle
+    them; unpausing, switching on and off stay."""
+    texts = [
+        "back to the song before plz",
+        "play the one before this again",
+        "Next one please, in the kitchen",
+        "run the goodnight routine",
+    ]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
+        "HassMediaUnpause",
+        "NotRecognized",
+        "HassTurnOn",
+        "HassTurnOff",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [
+        "HassMediaPrevious",
+        "HassMediaPrevious",
+        "HassMediaNext",
+        "HassTurnOn",
+    ]
+    kept = ["resume the music", "turn on the kitchen light", "turn off the goodnight lamp"]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassMediaUnpause",
+        "HassTurnOn",
+        "HassTurnOff",
+    ]
