@@ -294,6 +294,7 @@ def train(
 ) -> dict[str, Any]:
     """Run the whole training pipeline and write the model directory; returns the training report."""
     from converter.data import build_datasets
+    from converter.data.annotated import SOURCE_PREFIX as ANNOTATED_SOURCE
     from converter.data.name_words import default_name_words
     from converter.model_dir import save_model_dir
     from converter.teacher import load_minilm
@@ -314,6 +315,7 @@ def train(
         extra_data=[Path(p) for p in extra_data],
         limit_per_intent=config.limit_per_intent,
         schema=schema,
+        annotated=[Path(p) for p in config.annotated],
     )
     schema = getattr(data, "schema", schema)
     train_examples = list(data.train)
@@ -344,6 +346,7 @@ def train(
         "config": config.to_dict(),
         "data": {
             "train": len(train_set),
+            "annotated": sum(e.source.startswith(ANNOTATED_SOURCE) for e in train_examples),
             "positions_per_epoch": padded_positions(train_set.attention_mask, config.bucket_lengths),
         },
     }

@@ -71,6 +71,9 @@ class TrainConfig:
     align_unseen_embeddings: bool = False
     # make some generated device names and rooms of everyday words (converter.data.name_words)
     word_names: bool = False
+    # value-labelled sets trained on whole under the cap, counted twice (converter.data.annotated); the
+    # annotators' dev sets (sample_data/dev/annotators/) were tried so and not adopted (docs/TRAINING.md)
+    annotated: tuple[str, ...] = ()
     # vocabulary
     trim_vocab: bool = True
     vocab_size: int = 8000  # fill a trimmed vocabulary up to this many pieces (0 = only what is needed)

@@ -355,3 +355,20 @@ def test_word_swap_distils_on_teacher_labelled_copies(trained, tmp_path):
 
     assert losses(report["teacher"]["history"]) == losses(plain["teacher"]["history"])
     assert losses(report["student"]["history"]) != losses(plain["student"]["history"])
+
+
+@pytest.mark.slow
+def test_annotated_sentences_are_trained_on(trained, tmp_path):
+    """`--annotated FILE`: value-labelled sentences join the training data whole (the report counts them)."""
+    rows = [
+        {"text": "flick the orchid lamp on", "intent": "HassTurnOn", "slots": {"name": "orchid lamp"}},
+        {"text": "the orchid lamp was a gift", "intent": "NotRecognized", "slots": {}},
+    ]
+    people = tmp_path / "people.jsonl"
+    people.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    out = tmp_path / "with_people"
+    main([*TINY, "--limit-per-intent", "2", "--annotated", str(people), "--out", str(out)])
+    report = load_model_dir(out).report
+    assert report["config"]["annotated"] == [str(people)]
+    assert report["data"]["annotated"] == 2 * len(rows)  # counted twice, never sampled away
+    assert load_model_dir(trained).report["data"]["annotated"] == 0

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from converter.data.annotated import SOURCE_PREFIX as ANNOTATED
+from converter.data.annotated import annotators_files, load_annotated, read_labelled
 from converter.data.augmentation import augment
 from converter.data.custom_data import (
     CustomData,
@@ -31,7 +33,7 @@ from converter.data.custom_data import (
     load_custom_data,
     parse_annotated,
 )
-from converter.data.example import Example, read_examples
+from converter.data.example import Example, read_jsonl
 from converter.data.hassil_expansion import expand_ha_templates
 from converter.data.hwu_slurp import load_hwu64_train, load_slurp_devel
 from converter.data.hwu_slurp import shared_dir as resolve_shared_dir
@@ -141,6 +143,7 @@ def build_datasets(
     min_per_intent: int = 250,
     synthetic_per_list: int = 100,
     name_words: Sequence[str] = (),
+    annotated: Sequence[Path] = (),
 ) -> Datasets:
     """Build train and dev sets (deterministic for a seed).
 
@@ -161,6 +164,9 @@ def build_datasets(
         synthetic_per_list: generated names added to each training name list (0: none).
         name_words: everyday words some generated names and areas are made of
             (``converter.data.name_words``); words of held-out names and of the templates are left out.
+        annotated: value-labelled sets (``converter.data.annotated``) trained on whole under the cap and
+            counted twice, like HWU64's real commands; the annotators' dev sets not given here stay out of
+            training.
     """
     base = resolve_shared_dir(shared_dir)
     schema = schema or Schema.load()
@@ -212,7 +218,7 @@ def build_datasets(
     for custom in own + user_yaml:
         literal += examples_from_custom(custom, schema, "own_examples" if custom in own else "user_examples")
     for p in user_jsonl:
-        literal += read_examples(p)
+        literal += read_labelled(p, schema)
 
     hwu_in, hwu_out = ([], [])
     if (base / "hwu64").exists():
@@ -223,7 +229,8 @@ def build_datasets(
     augmented = [augment(ex, aug_rng) for ex in templated if aug_rng.random() < augment_fraction]
     augmented = [a for a in augmented if a.text]
     augmented += _oversample_small(templated + literal, min_per_intent, aug_rng)
-    train = templated + augmented + literal + hwu_in + hwu_out
+    people, _left_out = load_annotated(list(annotated), schema)
+    train = templated + augmented + literal + hwu_in + hwu_out + people
 
     # === Dev ===
     dev: dict[str, list[Example]] = {}
@@ -234,13 +241,22 @@ def build_datasets(
     if HANDWRITTEN_DEV.exists():
         dev["handwritten"] = load_handwritten(schema)
 
-    # No dev sentence (nor one of the independent annotator's) may appear in training.
+    # No dev sentence (nor one of the independent annotator's or the annotators' sets) may appear in training.
     dev_texts = {_norm(ex.text) for examples in dev.values() for ex in examples}
     dev_texts |= _independent_texts()
+    given = {Path(p).resolve() for p in annotated}
+    dev_texts |= {
+        _norm(row["text"])
+        for path in annotators_files()
+        if path.resolve() not in given
+        for row in read_jsonl(path)
+    }
     train = [ex for ex in train if _norm(ex.text) not in dev_texts]
     train = _dedupe(train)
     train += [
-        ex for ex in train if ex.source.startswith("hwu64/") and ex.intent != NOT_RECOGNIZED
+        ex
+        for ex in train
+        if (ex.source.startswith("hwu64/") and ex.intent != NOT_RECOGNIZED) or ex.source.startswith(ANNOTATED)
     ]  # real text x2
     # A word only held-out names have can still reach training inside another value (a generated name
     # "cookies jar", an item "tent" in an example): a sentence whose held-out value holds such a word is
@@ -363,8 +379,9 @@ def _limit(examples: list[Example], n: int, rng: random.Random) -> list[Example]
         by_intent.setdefault(ex.intent, []).append(ex)
     out = []
     for intent in sorted(by_intent):
-        group = by_intent[intent]
+        kept = [ex for ex in by_intent[intent] if ex.source.startswith(ANNOTATED)]  # people's: all of them
+        group = [ex for ex in by_intent[intent] if not ex.source.startswith(ANNOTATED)]
         cap = n * NOT_RECOGNIZED_SHARE if intent == NOT_RECOGNIZED else n
         cap = n * BROAD_SHARE if intent in BROAD_INTENTS else cap
-        out += rng.sample(group, min(cap, len(group)))
+        out += kept + rng.sample(group, min(max(cap - len(kept), 0), len(group)))
     return out
