@@ -68,6 +68,9 @@ _OFF_MUTE = re.compile(r"\boff mute\b|\bun-? ?mute\b")
 # when the model refused it)
 _PLAYER_INTENTS = frozenset({"HassMediaUnpause", "HassMediaNext", "HassMediaSearchAndPlay"})
 _THE_ONE_BEFORE = re.compile(r"\b(song|track|one|tune) before\b")
+_THE_SONG_BEFORE = re.compile(
+    r"\b(song|track|tune) before\b|\bplay the one before\b"
+)  # refused: no other "one"
 # "nah skip, next one" skips a track, it switches nothing on (no HassTurnOn training sentence says skip or "next
 # one/song/track"; "lock my next level", two near misses, says lock)
 _SKIPS = re.compile(r"\bskip\b|\bnext (one|song|track|tune)\b|^\W*next\b")
@@ -138,7 +141,7 @@ def rescued(text: str) -> str | None:
     lowered = text.lower()
     if _ASKS_FOR_SILENCE.search(lowered):
         return "HassMediaPlayerMute"
-    if _THE_ONE_BEFORE.search(lowered):
+    if _THE_SONG_BEFORE.search(lowered):
         return "HassMediaPrevious"
     return "HassSetVolumeRelative" if _ASKS_TO_SPEAK_UP.search(lowered) else None
 

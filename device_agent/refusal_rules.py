@@ -144,8 +144,8 @@ _PLAYS = re.compile(r"\b(play|hear|listen|queue|shuffle|start)\b|\bput on\b")
 # Questions of fact, mostly read as state questions: "how old is tom hanks", "how tall is the empire state
 # building", "what is a monitor" (a device's state is asked with "the"/"my": "what is the thermostat set to"),
 # "the height of lindsey lohan", a word's definition, spelling or translation ("what is the definition of
-# inchoate", "what an umbrella means", "how do you say turn off the lights in french"). None of the 27,917 in-scope training sentences says one (252
-# out-of-scope ones do).
+# inchoate", "what an umbrella means", "how do you say turn off the lights in french"). None of the 27,917
+# in-scope training sentences says one (252 out-of-scope ones do).
 _FACTOID = re.compile(
     r"\bhow (old|tall|far|big|smooth|high|heavy|deep|wide|large|fast)\b|\bwhat (is|are|'s) an?\b|\bwhat'?s an?\b"
     r"|\b(height|weight|population|distance|capital|age|net worth|salary) of\b"
@@ -215,8 +215,8 @@ _DIRECTIONS = re.compile(
 _NOT_A_REQUEST = (
     # what someone did: "i closed the garage door on my way out" ("did i leave …" asks)
     re.compile(
-        r"^\W*(i|we|he|she|they|someone|somebody|my \w+) (closed|opened|turned|switched|locked|unlocked|shut|put"
-        r"|set|left|played|paused|muted|dimmed)\b"
+        r"^\W*(i|we|he|she|they|someone|somebody|mum|mom|dad|my \w+) (just |already |accidentally )?(closed|opened"
+        r"|turned|switched|locked|unlocked|shut|put|set|left|played|paused|muted|dimmed)\b"
     ),
     # what someone always or never does: "my flatmate never turns the lights off"
     re.compile(

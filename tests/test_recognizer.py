@@ -714,6 +714,7 @@ def test_statements_errands_figures_of_speech_and_other_devices_are_not_recogniz
     commands; all are refused, and the commands they resemble stay."""
     texts = [
         "I closed the garage door on my way out",
+        "i just switched off the tv before i left",
         "my flatmate never turns the lights off",
         "record the rugby on sky",
         "she really lights up the room",
@@ -722,6 +723,7 @@ def test_statements_errands_figures_of_speech_and_other_devices_are_not_recogniz
         "cancel my uber",
     ]
     assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
+        "HassTurnOff",
         "HassTurnOff",
         "HassMediaPlayerMute",
         "HassTurnOn",

@@ -1008,6 +1008,10 @@ def test_a_listed_name_after_in_stays_a_name_and_a_device_word_beside_a_room_is_
         ("so fire stick pause", "HassMediaPause", ["O", "B-name", "I-name", "O"], {"name": "fire stick"}),
         # a lone colour word names no device: LightDim sets no colour; HassLightSet takes it as the colour
         ("dim the lights to dull blue", "LightDim", ["O", "O", "O", "O", "O", "B-name"], {}),
+        # nor a word of chat: "scrap the timer", "lights off lol"
+        ("scrap the timer", "HassCancelTimer", ["B-name", "O", "O"], {}),
+        ("kitchen lights off lol", "HassTurnOff", ["B-area", "O", "O", "B-name"], {"area": "kitchen",
+                                                                                 "domain": "light"}),
         ("set the lights to blue", "HassLightSet", ["O", "O", "O", "O", "B-name"], {"color": "blue"}),
     ],
 )  # fmt: skip

@@ -9,8 +9,7 @@ track). An annotated sentence whose tagged value cannot be found is left out (an
 clear error; neither is guessed.
 
 Example:
-    >>> from device_agent.errors import UserError
-from device_agent.schema import Schema
+    >>> from device_agent.schema import Schema
     >>> ex = with_spans({"text": "Dim the Kitchen lights to thirty percent", "intent": "LightDim",
     ...                  "slots": {"area": "kitchen", "brightness": 30}}, Schema.load())
     >>> [(s.type, s.value) for s in ex.slots]
