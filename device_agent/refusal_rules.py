@@ -228,6 +228,25 @@ _NOT_A_REQUEST = (
         r"\b(volume|brightness|sound|font|screen|wallpaper|notifications?|ringtone|battery|display)\b.{0,20}"
         r"\b(on|of|in) my (phone|mobile|laptop|tablet|ipad|iphone|computer|pc|watch|car|kindle)\b"
     ),
+    # another home: "is the heating on at mum's house", "my parents' house is way too bright" (48 training
+    # sentences, all out of scope; a room of this home is a room: "grandma's room")
+    re.compile(r"\b\w+('s|s') (house|apartment|home|place|cottage)\b"),
+    # the weather talked about: "the weather is lovely this morning"
+    re.compile(
+        r"^\W*(the )?weather (is|was|has been) (so |really |very )?(nice|lovely|great|good|bad|awful|terrible"
+        r"|beautiful|amazing|horrible)\b"
+    ),
+    # a temperature of no place here: "the temperature of the sun", "the freezing point of gold"
+    re.compile(
+        r"\b(freezing|boiling|melting) point\b|\b(temperature|how (hot|cold|warm))\b.{0,25}\b(the sun|the moon"
+        r"|mars|venus|jupiter|saturn|mercury|lava)\b"
+    ),
+    # a phone's ringer, a tablet's or laptop's sound or screen: "mute my ringer", "decrease my tablet volume"
+    re.compile(r"\b(ringer|ringtone)\b"),
+    re.compile(
+        r"\b(mute|unmute|volume|brightness|font)\b.{0,15}\b(my|the) (tablet|ipad|laptop|computer|pc|watch|kindle)\b"
+        r"|\b(my|the) (tablet|ipad|laptop|watch|kindle) (volume|brightness|font|screen)\b"
+    ),
     # errands: recording, booking, calling, writing to someone
     re.compile(r"^\W*((please|can you|could you) )?(record|book|call|text|email|e-mail|message|ring|dial)\b"),
     # figures of speech: "she lights up the room", "not the brightest bulb", "under the weather"

@@ -798,3 +798,37 @@ def test_the_song_before_skipping_and_running_a_routine(recognizer):
         "HassTurnOn",
         "HassTurnOff",
     ]
+
+
+def test_another_home_the_weather_talked_about_and_personal_gadgets_are_not_recognized(recognizer):
+    """Out-of-scope training sentences the model accepted: another home, the weather talked about, a temperature
+    of no place here, a phone's ringer and a tablet's volume; all are refused, the home's own stay."""
+    texts = [
+        "is the heating on at mum's house please",
+        "the weather is lovely this morning",
+        "what is the temperature of the sun",
+        "mute my ringer",
+        "decrease my tablet volume",
+    ]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
+        "HassGetState",
+        "HassGetWeather",
+        "HassGetWeather",
+        "HassMediaPlayerMute",
+        "HassSetVolumeRelative",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None] * len(texts)
+    kept = [
+        "is the heater on in grandma's room",
+        "what's the weather like this morning",
+        "what is the temperature in the living room",
+        "mute the tv",
+        "turn off the computer",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassGetState",
+        "HassGetWeather",
+        "HassClimateGetTemperature",
+        "HassMediaPlayerMute",
+        "HassTurnOff",
+    ]
