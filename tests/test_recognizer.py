@@ -832,3 +832,37 @@ def test_another_home_the_weather_talked_about_and_personal_gadgets_are_not_reco
         "HassMediaPlayerMute",
         "HassTurnOff",
     ]
+
+
+def test_trouble_guesses_likings_greetings_units_fan_modes_and_timer_changes_are_not_recognized(recognizer):
+    """More of the training pool's own out-of-scope sentences the model accepted: all are refused, and the
+    commands beside them stay."""
+    texts = [
+        "there's a spark from the socket",
+        "i guess the lights are closed",
+        "i love the rope light",
+        "hi there",
+        "how many minutes are in a leap year",
+        "put tado fan on focused",
+        "remove 39 second off 83 hours timer",
+    ]
+    assert [i != "NotRecognized" for i in model_intents(recognizer, recognizer.model_outputs(texts))] == [
+        True
+    ] * 7
+    assert [r.intent for r in recognizer.recognize_many(texts)] == [None] * len(texts)
+    kept = [
+        "turn off the socket",
+        "are the lights closed",
+        "i don't like this song skip it",
+        "how many minutes are left on the timer",
+        "set the fan to 50 percent",
+        "remove the pasta timer",
+    ]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == [
+        "HassTurnOff",
+        "HassGetState",
+        "HassMediaNext",
+        "HassTimerStatus",
+        "HassFanSetSpeed",
+        "HassCancelTimer",
+    ]
