@@ -895,3 +895,13 @@ def test_how_to_prices_appliances_doors_to_answer_calls_and_holidays_are_not_rec
         "HassTimerStatus",
         "HassTurnOn",
     ]
+
+
+def test_a_temperature_out_there_is_the_weather(recognizer):
+    """ "how hot is it out there" came back a thermostat question; the words make it the weather, and a room's
+    temperature stays the thermostat's."""
+    texts = ["how hot is it out there", "what's the temperature out there at the moment"]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["HassClimateGetTemperature"] * 2
+    assert [r.intent for r in recognizer.recognize_many(texts)] == ["HassGetWeather"] * 2
+    kept = ["what's the temperature in the kitchen", "how hot is it in the kitchen"]
+    assert [r.intent for r in recognizer.recognize_many(kept)] == ["HassClimateGetTemperature"] * 2
