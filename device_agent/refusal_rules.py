@@ -236,8 +236,10 @@ _NOT_A_REQUEST = (
         r"\b(on|of|in) my (phone|mobile|laptop|tablet|ipad|iphone|computer|pc|watch|car|kindle)\b"
     ),
     # another home: "is the heating on at mum's house", "my parents' house is way too bright" (48 training
-    # sentences, all out of scope; a room of this home is a room: "grandma's room")
-    re.compile(r"\b\w+('s|s') (house|apartment|home|place|cottage)\b"),
+    # sentences, all out of scope; a room of this home is a room: "grandma's room"; "what's home …" asks)
+    re.compile(
+        r"\b(?!(what|it|that|there|here|who|where|how|let|he|she)'s)\w+('s|s') (house|apartment|home|place|cottage)\b"
+    ),
     # the weather talked about: "the weather is lovely this morning"
     re.compile(
         r"^\W*(the )?weather (is|was|has been) (so |really |very )?(nice|lovely|great|good|bad|awful|terrible"
