@@ -86,7 +86,8 @@ def _check(config) -> None:
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Value-labelled JSONL trained on whole, never sampled away under the per-intent cap, and counted "
-    "twice (like HWU64's real commands); e.g. sample_data/dev/annotators/set_a.jsonl. Repeatable.",
+    "twice (like HWU64's real commands); rows whose value the sentence lacks are left out and counted. "
+    "E.g. sample_data/dev/annotators/set_a.jsonl. Repeatable.",
 )
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("model"), show_default=True

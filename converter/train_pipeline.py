@@ -318,6 +318,10 @@ def train(
         annotated=[Path(p) for p in config.annotated],
     )
     schema = getattr(data, "schema", schema)
+    if data.annotated_left_out:
+        progress(
+            f"annotated: {data.annotated_left_out} rows left out (a tagged value the sentence does not hold)"
+        )
     train_examples = list(data.train)
     if config.max_train_examples and len(train_examples) > config.max_train_examples:
         train_examples = random.Random(config.seed).sample(train_examples, config.max_train_examples)
@@ -347,6 +351,7 @@ def train(
         "data": {
             "train": len(train_set),
             "annotated": sum(e.source.startswith(ANNOTATED_SOURCE) for e in train_examples),
+            "annotated_left_out": data.annotated_left_out,
             "positions_per_epoch": padded_positions(train_set.attention_mask, config.bucket_lengths),
         },
     }

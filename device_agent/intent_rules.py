@@ -28,8 +28,10 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
     lights" no LightDim (the verb says the step; "it's too dim in here" brightens and keeps it); "make the
     bedroom lights warmer" sets the colour (HassLightSet); a bare "shut
     up", or any sentence asking for silence ("no speaking please"), silences the speaker (HWU64's training
-    data; "shut up the awning" closes it); "take the radio off mute" unmutes; "get rid of the 20 minute timer"
-    cancels it. An intent ``may_answer`` rejects (a filter) keeps the model's."""
+    data; "shut up the awning" closes it); and the word routes of ``_WORD_ROUTES`` ("take the radio off mute"
+    unmutes, "get rid of the 20 minute timer" cancels it, "how hot is it out there" asks the weather). An intent
+    ``may_answer`` rejects (a filter) keeps the model's."""
+    lowered = text.lower()
     moved = intent
     if intent in _OPPOSITE_LIGHT_STEP and says(text, _COLOUR_TEMPERATURE_WORDS):
         moved = "HassLightSet"
@@ -37,32 +39,25 @@ def rerouted(intent: str, text: str, may_answer: Callable[[str], bool]) -> str:
         moved = _OPPOSITE_LIGHT_STEP[intent]
     elif (
         intent == "LightBrighten"
-        and re.search(r"\b(turn|switch|flip) on\b", text.lower())
+        and re.search(r"\b(turn|switch|flip) on\b", lowered)
         and not says(text, _BRIGHTER_WORDS)
     ):
         moved = "HassTurnOn"
     elif intent == "HassGetCurrentTime" and says(text, ("left", "remaining")):
         moved = "HassTimerStatus"
-    elif (intent == "HassTurnOff" and re.search(r"\bshut up\W*(please\W*)?$", text.lower())) or (
+    elif (intent == "HassTurnOff" and re.search(r"\bshut up\W*(please\W*)?$", lowered)) or (
         rescued(text) == "HassMediaPlayerMute"
     ):
         moved = "HassMediaPlayerMute"
-    elif intent == "HassMediaPlayerMute" and _OFF_MUTE.search(text.lower()):
-        moved = "HassMediaPlayerUnmute"
-    elif intent in ("HassStartTimer", "HassTimerStatus") and _ENDS_A_TIMER.search(text.lower()):
-        moved = "HassCancelTimer"
-    elif intent in _PLAYER_INTENTS and _THE_ONE_BEFORE.search(text.lower()):
-        moved = "HassMediaPrevious"
-    elif intent == "HassTurnOn" and _SKIPS.search(text.lower()) and not _SWITCH_WORDS.search(text.lower()):
-        moved = "HassMediaNext"
-    elif intent == "HassTurnOff" and _RUNS.search(text.lower()):
-        moved = "HassTurnOn"
-    elif (
-        intent == "HassClimateGetTemperature"
-        and _OUT_THERE.search(text.lower())
-        and not _A_DEVICE_READS.search(text.lower())
-    ):
-        moved = "HassGetWeather"
+    else:
+        moved = next(
+            (
+                to
+                for sources, said, unless, to in _WORD_ROUTES
+                if intent in sources and said.search(lowered) and not (unless and unless.search(lowered))
+            ),
+            intent,
+        )
     return moved if may_answer(moved) else intent
 
 
@@ -97,6 +92,18 @@ _A_DEVICE_READS = re.compile(r"\b(thermostat|sensor|reads?|reading|says?|shows?|
 # pool says these verbs (its 23 that say "end" ask when a timer ends)
 _ENDS_A_TIMER = re.compile(
     r"\b(get rid of|cancel|scrap|delete|remove|kill|stop|abort|clear)\b|\b(turn|switch) off\b"
+)
+
+
+# The routes the words settle alone: (intents the model said, words that say otherwise, words that keep the
+# model's answer, the intent they say)
+_WORD_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str], re.Pattern[str] | None, str], ...] = (
+    (frozenset({"HassMediaPlayerMute"}), _OFF_MUTE, None, "HassMediaPlayerUnmute"),
+    (frozenset({"HassStartTimer", "HassTimerStatus"}), _ENDS_A_TIMER, None, "HassCancelTimer"),
+    (_PLAYER_INTENTS, _THE_ONE_BEFORE, None, "HassMediaPrevious"),
+    (frozenset({"HassTurnOn"}), _SKIPS, _SWITCH_WORDS, "HassMediaNext"),
+    (frozenset({"HassTurnOff"}), _RUNS, None, "HassTurnOn"),
+    (frozenset({"HassClimateGetTemperature"}), _OUT_THERE, _A_DEVICE_READS, "HassGetWeather"),
 )
 
 

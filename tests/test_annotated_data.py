@@ -16,6 +16,11 @@ def schema() -> Schema:
     return Schema.load()
 
 
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize(
     ("row", "spans"),
     [
@@ -45,9 +50,7 @@ def test_a_value_not_in_the_sentence_leaves_the_row_out(schema, tmp_path):
         {"text": "turn on the desk lamp", "intent": "HassTurnOn", "slots": {"name": "floor lamp"}},
         {"text": "set a timer for half an hour", "intent": "HassStartTimer", "slots": {"minutes": 30}},
     ]
-    path = tmp_path / "set.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    examples, left_out = load_annotated([path], schema)
+    examples, left_out = load_annotated([write_jsonl(tmp_path / "set.jsonl", rows)], schema)
     assert [e.values for e in examples] == [{"name": "desk lamp"}]
     assert examples[0].source == f"{SOURCE_PREFIX}set"
     assert left_out == 2  # a name that is not there, a duration said as a fraction: never guessed
@@ -70,10 +73,11 @@ def test_annotated_sentences_are_kept_whole_under_the_cap(tmp_path, schema):
     rows += [
         {"text": f"the hot tub is leaking again {i}", "intent": NOT_RECOGNIZED, "slots": {}} for i in range(3)
     ]
-    path = tmp_path / "people.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    not_there = {"text": "the orchid lamp", "intent": "HassTurnOn", "slots": {"name": "moon lamp"}}
+    people_file = write_jsonl(tmp_path / "people.jsonl", [*rows, not_there])
     small = {"ha_per_intent": 4, "own_per_intent": 4, "hwu_negatives": 20, "own_out_of_scope": 30}
-    data = build_datasets(seed=0, limit_per_intent=10, annotated=[path], **small)
+    data = build_datasets(seed=0, limit_per_intent=10, annotated=[people_file], **small)
+    assert data.annotated_left_out == 1  # counted, for the training report
     people = [e for e in data.train if e.source.startswith(SOURCE_PREFIX)]
     assert len(people) == 2 * len(rows)  # every one, counted twice like HWU64's real commands
     turn_on = [e for e in data.train if e.intent == "HassTurnOn"]
@@ -83,24 +87,11 @@ def test_annotated_sentences_are_kept_whole_under_the_cap(tmp_path, schema):
 
 def test_a_users_value_labelled_jsonl_trains_with_spans_and_a_missing_value_is_one_clear_error(tmp_path):
     small = {"ha_per_intent": 2, "own_per_intent": 2, "hwu_negatives": 5, "own_out_of_scope": 5}
-    good = tmp_path / "mine.jsonl"
-    good.write_text(
-        json.dumps(
-            {"text": "switch the orchid lamp on", "intent": "HassTurnOn", "slots": {"name": "orchid lamp"}}
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    orchid = {"text": "switch the orchid lamp on", "intent": "HassTurnOn", "slots": {"name": "orchid lamp"}}
+    good = write_jsonl(tmp_path / "mine.jsonl", [orchid])
     data = build_datasets(seed=0, extra_data=[good], **small)
     mine = next(e for e in data.train if e.text == "switch the orchid lamp on")
     assert [(s.type, s.value, s.start) for s in mine.slots] == [("name", "orchid lamp", 11)]
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(
-        json.dumps(
-            {"text": "switch the orchid lamp on", "intent": "HassTurnOn", "slots": {"name": "moon lamp"}}
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{**orchid, "slots": {"name": "moon lamp"}}])
     with pytest.raises(UserError, match=r"bad.jsonl:1: a slot value .* is not in the text"):
         build_datasets(seed=0, extra_data=[bad], **small)

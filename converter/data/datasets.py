@@ -82,6 +82,7 @@ class Datasets:
     schema: Schema | None = None
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
     names: NameLists | None = None  # the train / held-out split of the name lists
+    annotated_left_out: int = 0  # annotated rows whose tagged value the sentence does not hold
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Example counts per source (train) and per dev set."""
@@ -228,7 +229,7 @@ def build_datasets(
     augmented = [augment(ex, aug_rng) for ex in templated if aug_rng.random() < augment_fraction]
     augmented = [a for a in augmented if a.text]
     augmented += _oversample_small(templated + literal, min_per_intent, aug_rng)
-    people, _left_out = load_annotated(list(annotated), schema)
+    people, left_out = load_annotated(list(annotated), schema)
     train = templated + augmented + literal + hwu_in + hwu_out + people
 
     # === Dev ===
@@ -264,7 +265,7 @@ def build_datasets(
     if limit_per_intent is not None:
         train = _limit(train, limit_per_intent, random.Random(seed))
     random.Random(seed).shuffle(train)
-    data = Datasets(train=train, dev=dev, schema=schema, names=names)
+    data = Datasets(train=train, dev=dev, schema=schema, names=names, annotated_left_out=left_out)
     data.sizes = data.summary()
     return data
 
