@@ -35,11 +35,13 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
     - its own words contradict it: a light intent about heating ("turn up the heat"), a temperature question of
       no warmth ("how tall is the eiffel tower"), a start that says stop ("stop vacuuming"), a coffee request
       of no coffee ("i saw a bulldog today"), a list addition that reads the list, takes from it or sums, a play
-      request for a game or that rates music unplayed, a clock question about "one more time" or a birth date;
+      request for a game or that rates music unplayed, a clock question about "one more time", an event's time or
+      a birth date, a cooker turned down as a light or a speaker ("turn down the stove");
     - whatever the intent, the sentence asks for what the schema has no intent for: ticking an item off a list,
       another place's time, a question of fact or of a word, the last answer again, advice (not the
       weather's), when/who/why/where (not of a timer or the weather), a player's shuffle or repeat, buying
-      (not the shopping list's), driving directions, the time of sunset or sunrise.
+      (not the shopping list's), messages, driving directions, the time of sunset or sunrise, someone else's
+      things, a phone's settings, chores for people, vehicles, traffic, cooking times.
     """
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
@@ -50,6 +52,9 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
 
 def _contradicted(intent: str, text: str, lowered: str, slots: list[Any], schema: Schema) -> bool:
     """Whether the sentence's words contradict its intent (:func:`refused`, second group)."""
+    # "turn down the stove a bit"
+    if intent in LIGHT_INTENTS | _VOLUME_INTENTS and _APPLIANCES.search(lowered):
+        return not says(text, schema.inference.get("domain_words", {}).get("light", ()))
     if intent in LIGHT_INTENTS:
         return _about_warmth_not_light(text, schema)
     if intent in _CLIMATE_INTENTS and _APPLIANCES.search(lowered):  # "set the oven to 23 degrees"
@@ -86,7 +91,7 @@ def _asks_for_no_intent(intent: str, lowered: str) -> bool:
         or _PLAYER_SETTING.search(lowered)
         or (intent != "HassGetWeather" and _ASKS_ADVICE.search(lowered))
         or (intent not in ("HassTimerStatus", "HassGetWeather") and _ASKS_WHEN_WHO_WHY.search(lowered))
-        or (intent not in _LIST_ADDING and _BUYING.search(lowered))
+        or (intent not in _LIST_ADDING and (_BUYING.search(lowered) or _MESSAGES.search(lowered)))
         or any(p.search(lowered) for p in _NOT_A_REQUEST)
     )
 
@@ -116,7 +121,7 @@ _MEDIA_WORDS = re.compile(
 )
 _GAME_CUES = re.compile(
     r"\bgames?\b|\bplay\b.*\bwith (me|you|us)\b|\blet'?s play\b|\b(want|like|love) to play\b|\bwanna play\b"
-    r"|\bstart play\b|\bload up\b"
+    r"|\bstart play\b|\bload up\b|\b(quiz|trivia|keno|bingo|sudoku|chess|solitaire|crossword)\b"
 )
 
 
@@ -142,9 +147,14 @@ _PLAYS = re.compile(r"\b(play|hear|listen|queue|shuffle|start)\b|\bput on\b")
 
 
 # An appliance's temperature is no climate's: "set the oven to 23 degrees", "put the fridge to 97 degrees" (4 out-of-
-# scope training sentences the model accepted; no climate training sentence names one)
+# scope training sentences the model accepted; no climate training sentence names one); nor is turning a cooker
+# down a light's or a speaker's step ("turn down the stove a bit", "dim the grill"; 4 accepted, none in scope),
+# unless a light is named ("dim the oven light")
 _CLIMATE_INTENTS = frozenset({"HassClimateSetTemperature", "HassClimateGetTemperature"})
-_APPLIANCES = re.compile(r"\b(oven|fridge|freezer|washing machine|dishwasher|grill|stove|kettle|iron)\b")
+_VOLUME_INTENTS = frozenset({"HassSetVolumeRelative", "HassSetVolume"})
+_APPLIANCES = re.compile(
+    r"\b(oven|fridge|freezer|washing machine|dishwasher|grill|stove|kettle|iron|rice cooker|hob|toaster|microwave)\b"
+)
 
 # Questions of fact, mostly read as state questions: "how old is tom hanks", "how tall is the empire state
 # building", "what is a monitor" (a device's state is asked with "the"/"my": "what is the thermostat set to"),
@@ -156,6 +166,7 @@ _FACTOID = re.compile(
     r"|\b(height|weight|population|distance|capital|age|net worth|salary) of\b"
     r"|\b(definition|define|defines|meaning|means|synonyms?|antonyms?|spell|spelling|translate|translation)\b"
     r"|\bwhat does \w+( \w+)? mean\b|\bhow (do|would|can) (you|i) say\b"
+    r"|\bwhat('s| is| are) inside\b|\bspeed of (light|sound)\b|\bhoroscopes?\b|\bzodiac\b"
 )
 
 # Asking to hear the last answer again (HWU64's general_repeat): "say it one more time", "i'd like to hear the
@@ -195,6 +206,10 @@ _PLAYER_SETTING = re.compile(
 # Buying is the shopping list's or out of scope: "buy me a new vacuum cleaner on amazon" is no vacuum start.
 # Every training sentence that says buy, purchase, "on amazon", … is a list addition (88) or out of scope (97).
 _BUYING = re.compile(r"\b(buy|buying|purchase|purchasing|order online|on amazon|from amazon|shop for)\b")
+# Messages are no media ("play my texts", "play back the last message"): 259 training sentences say texts, inbox,
+# message(s), email(s) or voicemail, all out of scope but a list addition ("i need to email the landlord, add that
+# to the school supplies list")
+_MESSAGES = re.compile(r"\b(texts|inbox|messages?|emails?|e-mails?|voicemails?|sms)\b")
 
 # Adding to a list is neither asking what is on it nor taking things off it, which the schema has no intent for:
 # "do i have coffee on the grocery list", "cancel list" ("add clear tape" keeps its item). None of the training
@@ -248,7 +263,7 @@ _NOT_A_REQUEST = (
     # the weather talked about: "the weather is lovely this morning"
     re.compile(
         r"^\W*(the )?weather (is|was|has been) (so |really |very )?(nice|lovely|great|good|bad|awful|terrible"
-        r"|beautiful|amazing|horrible)\b"
+        r"|beautiful|amazing|horrible|gorgeous|sunny|rainy|cloudy|perfect|dreadful|miserable)\b"
     ),
     # a temperature of no place here: "the temperature of the sun", "the freezing point of gold"
     re.compile(
@@ -309,6 +324,31 @@ _NOT_A_REQUEST = (
     re.compile(
         r"\bsilence my (android|phone|iphone|mobile|watch)\b|\b(my|the) (watch|screen|phone|android|iphone) on silent\b"
     ),
+    # read off the training pool's false accepts (session of 2026-11-30; no in-scope training sentence says one):
+    # someone else's things ("switch off my neighbours' tv", "the neighbors' lights are shining in my window")
+    re.compile(
+        r"\bneighbou?r(s'|'s|s's)\s|\b(the|my|our) neighbou?rs (lights?|lamps?|tv|television|music|house|home"
+        r"|garden|car|dog|heating|radio|speakers?|alarm)\b"
+    ),
+    # a remark on the coffee ("my coffee is too hot"), not an order for one
+    re.compile(r"^\W*(my|the|this|our) coffee (is|was|tastes)\b(?!.*\b(make|brew|another|new|fresh|get)\b)"),
+    # a phone's or computer's settings and restarts ("turn on captions", "restart the pc")
+    re.compile(
+        r"\b(bluetooth|captions|subtitles|airplane mode|flight mode|hotspot)\b"
+        r"|\b(restart|reboot|reset)\b (the |my )?(pc|computer|laptop|phone|tablet|router|modem|ipad|iphone)\b"
+    ),
+    # chores for people ("put out the recycling", "let the dog in"), vehicles ("pop the boat sunroof"), traffic
+    re.compile(
+        r"^\W*(please )?(put|take) (out|away) (the )?(compost|recycling|bins?|trash|rubbish|garbage|ironing|laundry"
+        r"|dishes)\b|\blet (in|out) the (dog|cat)\b|\blet the (dog|cat) (in|out)\b"
+        r"|\b(boat|car|truck|van|bike)('s)? (door|sunroof|windows?|trunk|boot|lights?|heater|engine)\b|\bsunroof\b"
+        r"|\b(roadblocks?|traffic|roadworks)\b"
+    ),
+    # cooking times asked ("how many minutes should i bake broccoli"), not a timer set
+    re.compile(
+        r"\bhow (long|many minutes|many hours)( \w+)? (should|do|does|to|will)( (i|you|we))? (bake|cook|grill|boil"
+        r"|roast|fry|steam|microwave)\b"
+    ),
     # errands: recording, booking, calling, writing to someone
     re.compile(r"^\W*((please|can you|could you) )?(record|book|call|text|email|e-mail|message|ring|dial)\b"),
     # figures of speech: "she lights up the room", "not the brightest bulb", "under the weather"
@@ -343,7 +383,10 @@ _ANOTHER_PLACE = re.compile(
 # questions either (general_repeat, qa_factoid): none of the 552 training sentences of the two clock intents
 # says so.
 _CLOCK_INTENTS = frozenset({"HassGetCurrentTime", "HassGetCurrentDate"})
-_NOT_A_CLOCK_TIME = re.compile(r"\b(one more|next|last|this|any|every|some|same|first) time\b")
+_NOT_A_CLOCK_TIME = re.compile(r"\b(one more|next|last|this|any|every|some|same|first|on) time\b")
+# an event's time is no clock's: "what time does thor start", "what time can i call australia" (37 training
+# sentences say so, 35 out of scope; "what time do you have" asks the clock)
+_EVENT_TIME = re.compile(r"\bwhat time (does|will|can|did|should|shall)\b|\bwhat time do (?!(you|u|we|ya)\b)")
 _NOT_TODAYS_DATE = re.compile(
     r"\bbirth ?date\b|\bdate of\b|\ba date\b|\banniversary\b|\bbirthday\b|\b(which|what) (date|day) (will|was)\b"
     r"|\b(easter|halloween|christmas|new year'?s|thanksgiving|diwali|moon landing|payday)\b"
@@ -355,6 +398,8 @@ def _asks_no_local_clock(intent: str, lowered: str) -> bool:
     only in "one more time" / "next time", a birth date or "a date for tonight"."""
     if intent == "HassGetCurrentDate":
         return bool(_NOT_TODAYS_DATE.search(lowered))
+    if _EVENT_TIME.search(lowered) and "clock" not in lowered:
+        return True
     rest = _NOT_A_CLOCK_TIME.sub(" ", lowered)
     return bool(_NOT_A_CLOCK_TIME.search(lowered)) and not re.search(r"\btime\b|\bclock\b|\bhour", rest)
 
