@@ -58,7 +58,7 @@ def test_a_value_not_in_the_sentence_leaves_the_row_out(schema, tmp_path):
 
 def test_the_annotators_sets_are_well_formed(schema):
     files = annotators_files()
-    assert len(files) == 7
+    assert len(files) == 10
     examples, left_out = load_annotated(files, schema)
     assert len(examples) > 1500 and left_out < 20
     assert all(e.intent in schema.intent_labels for e in examples)
