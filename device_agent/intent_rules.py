@@ -147,6 +147,16 @@ _ASKS_FOR_SILENCE = re.compile(
 )
 
 
+# A timer set or cancelled in so many words: every one of the training pool's 90 sentences that open with
+# "set/start a … timer" starts one, and every one of its 233 that get rid of, scrap, kill, delete, cancel, stop or
+# switch off "the/my/our/that … timer" cancels one; the model refused "set a 3 minute egg timer" and "get rid of
+# the oven timer"
+_SETS_A_TIMER = re.compile(r"^\W*(please )?(set|start) (a|an|me a) .*\btimer\b")
+_CANCELS_A_TIMER = re.compile(
+    r"\b(get rid of|scrap|kill|ditch|delete|remove|cancel|stop|turn off|switch off) (the|my|our|that) (\w+ )?timer\b"
+)
+
+
 # Asking the speaker to speak up is a volume step: "i am unable to hear you can you speak little loud" (the
 # training pool says these words only in its 42 HassSetVolumeRelative sentences).
 _ASKS_TO_SPEAK_UP = re.compile(
@@ -158,8 +168,13 @@ _ASKS_TO_SPEAK_UP = re.compile(
 def rescued(text: str) -> str | None:
     """The intent of a sentence the model refused whose words settle it: asking for silence is
     ``HassMediaPlayerMute``, asking to speak up ``HassSetVolumeRelative``, the song before
-    ``HassMediaPrevious``. None otherwise."""
+    ``HassMediaPrevious``, "set a 3 minute egg timer" ``HassStartTimer``, "get rid of the oven timer"
+    ``HassCancelTimer``. None otherwise."""
     lowered = text.lower()
+    if _SETS_A_TIMER.search(lowered):
+        return "HassStartTimer"
+    if _CANCELS_A_TIMER.search(lowered):
+        return "HassCancelTimer"
     if _ASKS_FOR_SILENCE.search(lowered):
         return "HassMediaPlayerMute"
     if _THE_SONG_BEFORE.search(lowered):
@@ -215,7 +230,9 @@ def settled_by_slots(
         and not has & {"brightness", "color"}
         and (switched := _SWITCHED.search(lowered))
     ):
-        wanted = "HassTurnOn" if switched.group(2) == "on" else "HassTurnOff"
+        wanted = (
+            "HassTurnOn" if (switched.group("end") or switched.group("particle")) == "on" else "HassTurnOff"
+        )
         if may_answer(wanted):
             return wanted, slots_for(wanted)
     if intent == "HassGetState" and _MAKE_SURE.search(lowered):
@@ -230,9 +247,13 @@ def settled_by_slots(
     return intent, slots
 
 
-# "switch lamp around my greenhouse on" is no HassLightSet: one that sets no brightness or colour, opens with
-# switch/turn and ends with on/off switches (no training sentence of HassLightSet has that shape)
-_SWITCHED = re.compile(r"^\W*(switch|turn)\b.*\b(on|off)\W*$")
+# "switch lamp around my greenhouse on", "can you switch on the blue sofa lamp" are no HassLightSet: one that sets
+# no brightness or colour, opens with switch/turn and ends with on/off or goes on with it switches (no training
+# sentence of HassLightSet has that shape; "switch on the green light in playroom" sets its colour)
+_SWITCHED = re.compile(
+    r"^\W*((can|could|would|will) you |please |hey |ok )*(switch|turn)\b"
+    r"(.*\b(?P<end>on|off)\W*$| (?P<particle>on|off)\b)"
+)
 
 # "can you make sure the kitchen light is off" asks for the state, not about it (HWU64's and Home Assistant's
 # training sentences say so: 6 are HassTurnOff, none a state question): the state it names is the command.
