@@ -307,12 +307,20 @@ def normalize_enum(text: str, slot: str, allowed: tuple[str, ...] = ()) -> str |
     return value
 
 
+# the drink's own word after a coffee's type: "black coffee", "irish coffees" (HWU64 and SLURP label the type
+# "black", "strong", "hot", "morning" without it)
+_COFFEE_NOUN = re.compile(r"\s+(coffee|coffees|cup of coffee)$")
+
+
 def normalize_value(
     kind: str, text: str, slot: str = "", allowed: tuple[str, ...] = ()
 ) -> str | int | float | None:
     """Dispatch on the schema's value kind (text, integer_percent, number, color, duration_part, enum)."""
     if kind == "text":
-        return normalize_text(text)
+        value = normalize_text(text)
+        if slot == "coffee_type" and value and " " in value:
+            value = _COFFEE_NOUN.sub("", value)  # "a black coffee" is a coffee of type black (HWU64, SLURP)
+        return value
     if kind == "integer_percent":
         return normalize_percent(text)
     if kind == "number":

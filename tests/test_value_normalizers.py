@@ -153,3 +153,18 @@ def test_dispatch_by_kind():
     assert normalize_value("enum", "podcast", "media_class", ("track",)) is None
     with pytest.raises(ValueError):
         normalize_value("weird", "x")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("black coffee", "black"),
+        ("the Irish Coffee", "irish"),
+        ("flat white", "flat white"),
+        ("coffee", "coffee"),
+    ],
+)
+def test_a_coffee_type_drops_the_word_coffee_after_it(text, value):
+    """HWU64 and SLURP label "make a pot of strong coffee" as coffee_type "strong"; a bare "coffee" stays."""
+    assert normalize_value("text", text, "coffee_type") == value
+    assert normalize_value("text", text, "item") == text.lower().removeprefix("the ")
