@@ -157,6 +157,25 @@ _CANCELS_A_TIMER = re.compile(
 )
 
 
+# A routine, script or scene run, a valve or water main opened, the last request taken back, in so many words:
+# the training pool's sentences that say so are all HassTurnOn (24 routines, 4 valves; opened "to 41 percent" it
+# is a position) and HassNevermind (134; "never mind the oven countdown" cancels a timer, "play nevermind" and
+# "which band sings nevermind" are about an album); the model refused "run the good morning routine", "open the
+# water main", "no, ignore me, sorry", "scratch that, doesn't matter"
+_RUNS_A_ROUTINE = re.compile(
+    r"^\W*((please|can you|could you|would you) )?(run|start|activate|trigger|execute) (the|my|our) .*"
+    r"\b(routine|script|scene)\b"
+)
+_OPENS_A_VALVE = re.compile(
+    r"^\W*((please|can you|could you) )?open (the|my|our) .*\b(main|valve|tap|stopcock)\b"
+)
+_A_LEVEL = re.compile(r"\d|percent|%|\bhalf\b|\bquarter\b")
+_TAKES_IT_BACK = re.compile(
+    r"\b(ignore me|scratch that|cancel that|forget it|forget that|never ?mind|disregard that)\b"
+)
+_NOT_TAKEN_BACK = re.compile(r"\b(timers?|countdown|play|sings?|band|album|song)\b")
+
+
 # Asking the speaker to speak up is a volume step: "i am unable to hear you can you speak little loud" (the
 # training pool says these words only in its 42 HassSetVolumeRelative sentences).
 _ASKS_TO_SPEAK_UP = re.compile(
@@ -169,8 +188,13 @@ def rescued(text: str) -> str | None:
     """The intent of a sentence the model refused whose words settle it: asking for silence is
     ``HassMediaPlayerMute``, asking to speak up ``HassSetVolumeRelative``, the song before
     ``HassMediaPrevious``, "set a 3 minute egg timer" ``HassStartTimer``, "get rid of the oven timer"
-    ``HassCancelTimer``. None otherwise."""
+    ``HassCancelTimer``, "run the good morning routine" and "open the water main" ``HassTurnOn``, "no, ignore
+    me" ``HassNevermind``. None otherwise."""
     lowered = text.lower()
+    if _RUNS_A_ROUTINE.search(lowered) or (_OPENS_A_VALVE.search(lowered) and not _A_LEVEL.search(lowered)):
+        return "HassTurnOn"
+    if _TAKES_IT_BACK.search(lowered) and not _NOT_TAKEN_BACK.search(lowered):
+        return "HassNevermind"
     if _SETS_A_TIMER.search(lowered):
         return "HassStartTimer"
     if _CANCELS_A_TIMER.search(lowered):

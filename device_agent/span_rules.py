@@ -50,6 +50,7 @@ def apply_conventions(
     ]
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _with_name_modifiers(spans, words, schema.not_name_words)
+    spans = _no_trailing_routine(spans, words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
     spans = [span for span in spans if not _a_level_that_is_a_duration(span, words)]
     spans = _no_name_starting_a_device_phrase(spans, words, schema.generic_device_words)
@@ -82,6 +83,19 @@ def apply_conventions(
     return [s for s in spans if not (s[0] == "name" and s[1] == s[2] and words[s[1]] in COLOR_WORDS)]
 
 
+def _no_trailing_routine(spans: list[Span], words: list[str]) -> list[Span]:
+    """A routine's name is the words before "routine", as a scene's before "scene" ("run the **bedtime**
+    routine": schema.json counts routine among a script's words; every annotator and the independent set label
+    so). Followed by "script" the routine is part of the name ("the bedtime routine script")."""
+    for span in spans:
+        last = span[2]
+        after = words[last + 1] if last + 1 < len(words) else ""
+        if span[0] == "name" and last > span[1] and words[last] in _ROUTINE and not after.startswith("scr"):
+            span[2] -= 1
+    return spans
+
+
+_ROUTINE = frozenset({"routine", "routines"})
 _AREA_HEADS = frozenset({"room", "closet"})
 _NOT_MODIFIERS = frozenset(
     {"the", "my", "our", "your", "a", "an", "this", "that", "in", "on", "at", "of", "to", "for", "every",

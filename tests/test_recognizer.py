@@ -988,3 +988,22 @@ def test_a_lamp_named_by_its_colour_is_switched_not_coloured(recognizer):
     got = recognizer.recognize_many(texts)
     assert (got[0].intent, got[0].slot_values().get("name")) == ("HassTurnOn", "blue sofa lamp")
     assert (got[1].intent, got[1].slot_values().get("color")) == ("HassLightSet", "green")
+
+
+def test_routines_valves_and_taking_it_back_in_so_many_words_are_rescued(recognizer):
+    """Refused by the model, settled by their words (every training sentence that says so is that intent); a
+    valve opened to a level stays a position, an album called Nevermind stays out of scope."""
+    texts = [
+        "run the good morning routine",
+        "open the water main",
+        "no, ignore me, sorry",
+        "scratch that, doesn't matter",
+    ]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 4
+    got = recognizer.recognize_many(texts)
+    assert [r.intent for r in got] == ["HassTurnOn", "HassTurnOn", "HassNevermind", "HassNevermind"]
+    assert got[0].slot_values() == {"name": "good morning", "domain": "script"}
+    assert answers(recognizer, ["open the garden valve to 40%", "which band sings nevermind"]) == [
+        "HassSetPosition",
+        None,
+    ]

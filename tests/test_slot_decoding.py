@@ -1040,3 +1040,15 @@ def test_a_word_of_grammar_is_no_name(schema, bert_tok, text, intent, word_tags,
 )  # fmt: skip
 def test_a_cut_name_takes_back_its_first_words(schema, bert_tok, text, intent, word_tags, expected):
     assert slot_values_dict(_decode_word_tags(schema, bert_tok, text, intent, word_tags)) == expected
+
+
+def test_a_routine_is_named_without_the_word_routine():
+    """As a scene is named without "scene": "run the bedtime routine" → bedtime; "the bedtime routine script"
+    keeps it."""
+    from device_agent.span_rules import _no_trailing_routine
+
+    words = ["run", "the", "bedtime", "routine"]
+    assert _no_trailing_routine([["name", 2, 3, 0.9]], words) == [["name", 2, 2, 0.9]]
+    words = ["run", "the", "bedtime", "routine", "script"]
+    assert _no_trailing_routine([["name", 2, 3, 0.9]], words) == [["name", 2, 3, 0.9]]
+    assert _no_trailing_routine([["name", 0, 0, 0.9]], ["routine"]) == [["name", 0, 0, 0.9]]
