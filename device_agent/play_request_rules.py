@@ -38,7 +38,8 @@ def play_request_spans(
         spans = _query_after_play_verb(spans, words, slot_probs, generic)
     else:
         spans = _whole_query_words(spans, words)
-    return _one_query(_query_with_trailing_number(spans, words), words)
+    spans = _one_query(_query_with_trailing_number(spans, words), words)
+    return _kind_beside_query(spans, words) if "media_class" in allowed else spans
 
 
 def _unplaced_targets_are_queries(
@@ -139,6 +140,29 @@ def _query_after_play_verb(
         return spans
     query = ["search_query", first, last, min(slot_probs[first : last + 1])]
     return _query_without_lead(sorted([*spans, query], key=lambda span: span[1]), words)
+
+
+# a kind of media said right before or after a title (SCHEMA.md: "play the **song** let it be" → track)
+_KIND_WORDS = frozenset(
+    {"song", "track", "album", "playlist", "podcast", "movie", "film", "episode", "record", "single", "station"}
+)
+
+
+def _kind_beside_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
+    """A play request's untagged kind of media right before its query (past the/a/my/that) or right after it is
+    its ``media_class`` ("play the **song** here comes the sun", "play the daily **podcast**")."""
+    query = next((span for span in spans if span[0] == "search_query"), None)
+    if query is None or any(span[0] == "media_class" for span in spans):
+        return spans
+    taken = taken_words(spans)
+    before = query[1] - 1
+    while before >= 0 and words[before] in DETERMINERS:
+        before -= 1
+    after = query[2] + 1
+    for w in (before, after):
+        if 0 <= w < len(words) and w not in taken and words[w] in _KIND_WORDS:
+            return sorted([*spans, ["media_class", w, w, query[3]]], key=lambda span: span[1])
+    return spans
 
 
 def _one_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

@@ -1007,3 +1007,15 @@ def test_routines_valves_and_taking_it_back_in_so_many_words_are_rescued(recogni
         "HassSetPosition",
         None,
     ]
+
+
+def test_a_kind_of_media_beside_the_title_is_its_media_class(recognizer):
+    """SCHEMA.md: "play the song let it be" → media_class track; the model tagged the title only."""
+    got = recognizer.recognize_many(
+        ["play the song let it be", "play the barney theme song", "play some jazz"]
+    )
+    assert [r.slot_values() for r in got] == [
+        {"media_class": "track", "search_query": "let it be"},
+        {"media_class": "track", "search_query": "barney theme"},
+        {"search_query": "jazz"},
+    ]
