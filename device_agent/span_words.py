@@ -24,6 +24,8 @@ NAME_NOUNS = frozenset(
         "downlight", "downlights", "pump", "pumps", "projector", "machine", "purifier", "humidifier",
         "dehumidifier", "kettle", "charger", "fountain", "player", "receiver", "split", "strip", "lantern",
         "sprinkler", "sprinklers", "camera", "tube", "diffuser", "blanket", "cooker", "fryer",
+        # personal-care appliances on a smart plug ("did i leave the hair **straightener** on")
+        "straightener", "straighteners", "tongs", "dryer", "dryers", "curler", "curlers", "trimmer",
     }
 )  # fmt: skip
 

@@ -1019,3 +1019,14 @@ def test_a_kind_of_media_beside_the_title_is_its_media_class(recognizer):
         {"media_class": "track", "search_query": "barney theme"},
         {"search_query": "jazz"},
     ]
+
+
+def test_a_personal_care_appliance_keeps_its_device_noun(recognizer):
+    """ "hair" alone names nothing: the name keeps "straightener" as "desk lamp" keeps "lamp"."""
+    got = recognizer.recognize_many(
+        ["did I leave the hair straightener on", "did I leave the curling tongs on"]
+    )
+    assert [(r.intent, r.slot_values().get("name")) for r in got] == [
+        ("HassGetState", "hair straightener"),
+        ("HassGetState", "curling tongs"),
+    ]
