@@ -176,6 +176,15 @@ _TAKES_IT_BACK = re.compile(
 _NOT_TAKEN_BACK = re.compile(r"\b(timers?|countdown|play|sings?|band|album|song)\b")
 
 
+# A question of rain, sun, snow or what to wear is the weather's ("should i dress in layers today", "is today a
+# sunny day"): the training pool's 122 such questions are HassGetWeather, none out of scope once "can/could/would
+# you …" requests are left out ("can the latest news be pulled up on the latest weather forecast")
+_ASKS_THE_WEATHER = re.compile(
+    r"^\W*(is|will|should|do|does|are|am)\b.*\b(sunny|rain|rained|raining|rainy|snow|snowing|windy|cloudy"
+    r"|umbrella|forecast|layers|shorts|coat|jacket|sunscreen|scarf|gloves|boots)\b"
+)
+
+
 # Asking the speaker to speak up is a volume step: "i am unable to hear you can you speak little loud" (the
 # training pool says these words only in its 42 HassSetVolumeRelative sentences).
 _ASKS_TO_SPEAK_UP = re.compile(
@@ -195,6 +204,8 @@ def rescued(text: str) -> str | None:
         return "HassTurnOn"
     if _TAKES_IT_BACK.search(lowered) and not _NOT_TAKEN_BACK.search(lowered):
         return "HassNevermind"
+    if _ASKS_THE_WEATHER.search(lowered):
+        return "HassGetWeather"
     if _SETS_A_TIMER.search(lowered):
         return "HassStartTimer"
     if _CANCELS_A_TIMER.search(lowered):

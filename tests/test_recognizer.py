@@ -1030,3 +1030,14 @@ def test_a_personal_care_appliance_keeps_its_device_noun(recognizer):
         ("HassGetState", "hair straightener"),
         ("HassGetState", "curling tongs"),
     ]
+
+
+def test_a_question_of_rain_sun_or_what_to_wear_is_the_weather(recognizer):
+    """The model refused these weather questions (every training question of the shape is the weather's); a
+    request that only mentions a forecast stays out of scope."""
+    texts = ["should i dress in layers today", "will i be able to get away with shorts today"]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 2
+    assert answers(recognizer, texts) == ["HassGetWeather"] * 2
+    assert answers(
+        recognizer, ["can the latest news be pulled up on the latest weather forecast for the week"]
+    ) == [None]
