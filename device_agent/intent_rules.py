@@ -95,6 +95,11 @@ _ENDS_A_TIMER = re.compile(
 )
 
 
+# "turn of the hall way lamp", "swich of the fan": "off" typed short (all 51 training sentences that open so are
+# HassTurnOff; the model read some as a dimming or a switch-on, or refused them)
+_TURN_OF = re.compile(r"^\W*((please|can you|could you) )?(turn|switch|swich|swtich|trun|tuen) of\b")
+
+
 # The routes the words settle alone: (intents the model said, words that say otherwise, words that keep the
 # model's answer, the intent they say)
 _WORD_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str], re.Pattern[str] | None, str], ...] = (
@@ -104,6 +109,7 @@ _WORD_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str], re.Pattern[str] | Non
     (frozenset({"HassTurnOn"}), _SKIPS, _SWITCH_WORDS, "HassMediaNext"),
     (frozenset({"HassTurnOff"}), _RUNS, None, "HassTurnOn"),
     (frozenset({"HassClimateGetTemperature"}), _OUT_THERE, _A_DEVICE_READS, "HassGetWeather"),
+    (frozenset({"HassTurnOn", "LightDim", "LightBrighten"}), _TURN_OF, None, "HassTurnOff"),
 )
 
 
@@ -198,7 +204,8 @@ def rescued(text: str) -> str | None:
     ``HassMediaPlayerMute``, asking to speak up ``HassSetVolumeRelative``, the song before
     ``HassMediaPrevious``, "set a 3 minute egg timer" ``HassStartTimer``, "get rid of the oven timer"
     ``HassCancelTimer``, "run the good morning routine" and "open the water main" ``HassTurnOn``, "no, ignore
-    me" ``HassNevermind``. None otherwise."""
+    me" ``HassNevermind``, "should i dress in layers today" ``HassGetWeather``, "turn of the lamp"
+    ``HassTurnOff``. None otherwise."""
     lowered = text.lower()
     if _RUNS_A_ROUTINE.search(lowered) or (_OPENS_A_VALVE.search(lowered) and not _A_LEVEL.search(lowered)):
         return "HassTurnOn"
@@ -206,6 +213,8 @@ def rescued(text: str) -> str | None:
         return "HassNevermind"
     if _ASKS_THE_WEATHER.search(lowered):
         return "HassGetWeather"
+    if _TURN_OF.search(lowered):
+        return "HassTurnOff"
     if _SETS_A_TIMER.search(lowered):
         return "HassStartTimer"
     if _CANCELS_A_TIMER.search(lowered):

@@ -1041,3 +1041,10 @@ def test_a_question_of_rain_sun_or_what_to_wear_is_the_weather(recognizer):
     assert answers(
         recognizer, ["can the latest news be pulled up on the latest weather forecast for the week"]
     ) == [None]
+
+
+def test_off_typed_short_still_switches_off(recognizer):
+    """ "turn of …" is "turn off" typed short: every training sentence that opens so is HassTurnOff."""
+    texts = ["turn of the lights in the livng room", "turn of the himalayan salt lamp"]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["LightDim", "NotRecognized"]
+    assert answers(recognizer, texts) == ["HassTurnOff"] * 2
