@@ -1048,3 +1048,22 @@ def test_off_typed_short_still_switches_off(recognizer):
     texts = ["turn of the lights in the livng room", "turn of the himalayan salt lamp"]
     assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["LightDim", "NotRecognized"]
     assert answers(recognizer, texts) == ["HassTurnOff"] * 2
+
+
+def test_alarms_apps_lost_things_and_more_figures_of_speech_are_not_recognized(recognizer):
+    """An alarm, an app's business, something lost or clogged, an idiom: no intent of the schema."""
+    texts = [
+        "alert me in three hours",
+        "pause the download on my xbox",
+        "skip the ads on youtube",
+        "the aircon remote is missing",
+        "my roomba is full of dog hair",
+        "whens my next dentist appointment",
+    ]
+    assert "NotRecognized" not in model_intents(recognizer, recognizer.model_outputs(texts))
+    assert answers(recognizer, texts) == [None] * len(texts)
+    assert answers(recognizer, ["turn the other cheek, mate"]) == [None]  # its first clause was LightBrighten
+    assert answers(recognizer, ["alert me when six minutes have passed", "pause the xbox"]) == [
+        "HassStartTimer",
+        "HassMediaPause",
+    ]
