@@ -100,6 +100,14 @@ _ENDS_A_TIMER = re.compile(
 _TURN_OF = re.compile(r"^\W*((please|can you|could you) )?(turn|switch|swich|swtich|trun|tuen) of\b")
 
 
+# "switch off all the lights please i'm going to bed" is no state question: none of the training pool's 480 in-scope
+# sentences that open with switch/turn on/off is one
+_OPENS_WITH_SWITCH = {
+    particle: re.compile(rf"^\W*((please|can you|could you|hey) )?(switch|turn) {particle}\b")
+    for particle in ("on", "off")
+}
+
+
 # The routes the words settle alone: (intents the model said, words that say otherwise, words that keep the
 # model's answer, the intent they say)
 _WORD_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str], re.Pattern[str] | None, str], ...] = (
@@ -110,6 +118,8 @@ _WORD_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str], re.Pattern[str] | Non
     (frozenset({"HassTurnOff"}), _RUNS, None, "HassTurnOn"),
     (frozenset({"HassClimateGetTemperature"}), _OUT_THERE, _A_DEVICE_READS, "HassGetWeather"),
     (frozenset({"HassTurnOn", "LightDim", "LightBrighten"}), _TURN_OF, None, "HassTurnOff"),
+    (frozenset({"HassGetState"}), _OPENS_WITH_SWITCH["on"], None, "HassTurnOn"),
+    (frozenset({"HassGetState"}), _OPENS_WITH_SWITCH["off"], None, "HassTurnOff"),
 )
 
 

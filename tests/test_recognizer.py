@@ -1067,3 +1067,13 @@ def test_alarms_apps_lost_things_and_more_figures_of_speech_are_not_recognized(r
         "HassStartTimer",
         "HassMediaPause",
     ]
+
+
+def test_a_sentence_that_opens_with_switch_off_is_no_state_question(recognizer):
+    texts = [
+        "switch off all the lights please i'm going to bed",
+        "please turn off any lights that are still on",
+    ]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["HassGetState"] * 2
+    assert answers(recognizer, texts) == ["HassTurnOff"] * 2
+    assert answers(recognizer, ["is the porch light switched off"]) == ["HassGetState"]
