@@ -144,20 +144,8 @@ def _query_after_play_verb(
 
 # a kind of media said right before or after a title (SCHEMA.md: "play the **song** let it be" → track)
 _KIND_WORDS = frozenset(
-    {
-        "song",
-        "track",
-        "album",
-        "playlist",
-        "podcast",
-        "movie",
-        "film",
-        "episode",
-        "record",
-        "single",
-        "station",
-    }
-)
+    {"song", "track", "album", "playlist", "podcast", "movie", "film", "episode", "record", "single", "station"}
+)  # fmt: skip
 
 
 def _kind_beside_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:

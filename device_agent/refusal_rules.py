@@ -210,11 +210,11 @@ _BUYING = re.compile(r"\b(buy|buying|purchase|purchasing|order online|on amazon|
 # Messages are no media ("play my texts", "play back the last message"): 259 training sentences say texts, inbox,
 # message(s), email(s) or voicemail, all out of scope but a list addition ("i need to email the landlord, add that
 # to the school supplies list")
+_MESSAGES = re.compile(r"\b(texts|inbox|messages?|emails?|e-mails?|voicemails?|sms)\b")
 # An app's or a console's business ("pause the download on my xbox", "skip the ads on youtube", "add a new user to
 # the wifi"): 26 training sentences say download, ads, a password, an account or a new user, all out of scope but
 # a play request ("download the latest folk songs … and play all")
 _APPS = re.compile(r"\b(download|downloads|ads|adverts|commercials|new user|password|account)\b")
-_MESSAGES = re.compile(r"\b(texts|inbox|messages?|emails?|e-mails?|voicemails?|sms)\b")
 
 # Adding to a list is neither asking what is on it nor taking things off it, which the schema has no intent for:
 # "do i have coffee on the grocery list", "cancel list" ("add clear tape" keeps its item). None of the training
@@ -284,7 +284,8 @@ _NOT_A_REQUEST = (
     # trouble reported, not a request: "there's a spark from the socket", "my immersion heater is dead", "the
     # power is out", "the pidardar door will not charge" (70 training sentences, all out of scope)
     re.compile(
-        r"\b(is|are) (dead|broken|stuck|leaking|missing|lost|jammed|clogged|blocked|full of)\b|\bthere('s| is) an? (spark|strange smell|smell|leak|burning smell)\b"
+        r"\b(is|are) (dead|broken|stuck|leaking|missing|lost|jammed|clogged|blocked|full of)\b"
+        r"|\bthere('s| is) an? (spark|strange smell|smell|leak|burning smell)\b"
         r"|\b(will not|won't|wont) (charge|update|work|turn on|turn off|open|close|lock)\b"
         r"|\bi can'?t (open|close|lock|unlock)\b|\bpower is out\b|\blocked out\b"
     ),
