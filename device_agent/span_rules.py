@@ -50,7 +50,7 @@ def apply_conventions(
     ]
     spans = _with_room_modifier(_with_trailing_device_noun(spans, words), words)
     spans = _with_name_modifiers(spans, words, schema.not_name_words)
-    spans = _no_trailing_routine(spans, words)
+    spans = _no_trailing_routine(_with_model_word(spans, words), words)
     spans = _no_device_or_unit_areas(spans, words, schema.generic_device_words)
     spans = [span for span in spans if not _a_level_that_is_a_duration(span, words)]
     spans = _no_name_starting_a_device_phrase(spans, words, schema.generic_device_words)
@@ -81,6 +81,31 @@ def apply_conventions(
     # what is left of a lone colour word as a name names no device: "dim lights to dull **blue**" (LightDim sets
     # no colour; no training label is such a name)
     return [s for s in spans if not (s[0] == "name" and s[1] == s[2] and words[s[1]] in COLOR_WORDS)]
+
+
+# a product's model word after its brand: "the sonos **one**", "echo **dot**", "nest **mini**" (the training pool's
+# names end in one of these 455 times; the word follows a name it is not part of only before a unit or a number:
+# "open vexel one per cent", "z one hundred")
+_MODEL_WORDS = frozenset(
+    {"one", "two", "mini", "dot", "arc", "beam", "pro", "plus", "move", "lite", "ultra", "studio"}
+)
+_UNITS = frozenset(
+    {"percent", "per", "%", "degrees", "degree", "minutes", "minute", "hours", "hour", "seconds", "hundred", "thousand"}
+)  # fmt: skip
+
+
+def _with_model_word(spans: list[Span], words: list[str]) -> list[Span]:
+    """A ``name`` takes the untagged model word right after it ("pause the **sonos one**"), not before a unit or
+    "hundred"."""
+    taken = taken_words(spans)
+    for span in spans:
+        nxt = span[2] + 1
+        if span[0] != "name" or nxt >= len(words) or nxt in taken or words[nxt] not in _MODEL_WORDS:
+            continue
+        if nxt + 1 < len(words) and words[nxt + 1] in _UNITS:
+            continue
+        span[2] = nxt
+    return spans
 
 
 def _no_trailing_routine(spans: list[Span], words: list[str]) -> list[Span]:
