@@ -201,6 +201,11 @@ _ASKS_THE_WEATHER = re.compile(
 )
 
 
+# "play crazy by britney spears", "please play my favorite song by bruno mars": every sentence of the training pool
+# (29), the HWU64 pool (2) and SLURP (11) that opens with play/put on and names someone "by" is a play request
+_PLAYS_SOMETHING_BY = re.compile(r"^\W*((hey|please|can you|could you|olly|alexa) )*(play|put on) .+ by \w+")
+
+
 # Asking the speaker to speak up is a volume step: "i am unable to hear you can you speak little loud" (the
 # training pool says these words only in its 42 HassSetVolumeRelative sentences).
 _ASKS_TO_SPEAK_UP = re.compile(
@@ -215,7 +220,7 @@ def rescued(text: str) -> str | None:
     ``HassMediaPrevious``, "set a 3 minute egg timer" ``HassStartTimer``, "get rid of the oven timer"
     ``HassCancelTimer``, "run the good morning routine" and "open the water main" ``HassTurnOn``, "no, ignore
     me" ``HassNevermind``, "should i dress in layers today" ``HassGetWeather``, "turn of the lamp"
-    ``HassTurnOff``. None otherwise."""
+    ``HassTurnOff``, "play crazy by britney spears" ``HassMediaSearchAndPlay``. None otherwise."""
     lowered = text.lower()
     if _RUNS_A_ROUTINE.search(lowered) or (_OPENS_A_VALVE.search(lowered) and not _A_LEVEL.search(lowered)):
         return "HassTurnOn"
@@ -225,6 +230,8 @@ def rescued(text: str) -> str | None:
         return "HassGetWeather"
     if _TURN_OF.search(lowered):
         return "HassTurnOff"
+    if _PLAYS_SOMETHING_BY.search(lowered):
+        return "HassMediaSearchAndPlay"
     if _SETS_A_TIMER.search(lowered):
         return "HassStartTimer"
     if _CANCELS_A_TIMER.search(lowered):

@@ -1089,3 +1089,9 @@ def test_a_name_keeps_its_model_word(recognizer):
     assert _with_model_word([["name", 1, 1, 0.9]], words) == [
         ["name", 1, 1, 0.9]
     ]  # "one per cent" is a level
+
+
+def test_a_refused_play_request_that_names_its_artist_is_a_play_request(recognizer):
+    texts = ["hey play crazy by britney spears", "can you play falling all night by the pretty ramblers"]
+    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 2
+    assert answers(recognizer, texts) == ["HassMediaSearchAndPlay"] * 2
