@@ -108,6 +108,9 @@ def _with_model_word(spans: list[Span], words: list[str]) -> list[Span]:
     return spans
 
 
+_ROUTINE = frozenset({"routine", "routines"})
+
+
 def _no_trailing_routine(spans: list[Span], words: list[str]) -> list[Span]:
     """A routine's name is the words before "routine", as a scene's before "scene" ("run the **bedtime**
     routine": schema.json counts routine among a script's words; every annotator and the independent set label
@@ -120,7 +123,6 @@ def _no_trailing_routine(spans: list[Span], words: list[str]) -> list[Span]:
     return spans
 
 
-_ROUTINE = frozenset({"routine", "routines"})
 _AREA_HEADS = frozenset({"room", "closet"})
 _NOT_MODIFIERS = frozenset(
     {"the", "my", "our", "your", "a", "an", "this", "that", "in", "on", "at", "of", "to", "for", "every",

@@ -1080,15 +1080,10 @@ def test_a_sentence_that_opens_with_switch_off_is_no_state_question(recognizer):
 
 
 def test_a_name_keeps_its_model_word(recognizer):
-    """ "sonos" + "one": a product's model word after its brand is part of the name, not before a unit."""
+    """ "sonos" + "one": a product's model word after its brand is part of the name (span_rules, tested alone
+    in test_slot_decoding)."""
     got = recognizer.recognize_many(["resume the sonos one", "lower the spot one by 27"])
     assert [r.slot_values().get("name") for r in got] == ["sonos one", "spot one"]
-    from device_agent.span_rules import _with_model_word
-
-    words = ["open", "vexel", "one", "per", "cent"]
-    assert _with_model_word([["name", 1, 1, 0.9]], words) == [
-        ["name", 1, 1, 0.9]
-    ]  # "one per cent" is a level
 
 
 def test_a_refused_play_request_that_names_its_artist_is_a_play_request(recognizer):

@@ -11,6 +11,7 @@ from converter.data.labelling import IGNORE, encode_example, encode_examples
 from device_agent.known_names import KnownNames
 from device_agent.schema import NOT_RECOGNIZED, Schema
 from device_agent.slot_decoding import decode_slots, infer_slots, slot_values_dict, word_spans
+from device_agent.span_rules import _no_trailing_routine, _with_model_word
 from device_agent.wordpiece import WordPieceTokenizer
 
 MINILM_VOCAB = (
@@ -1045,10 +1046,16 @@ def test_a_cut_name_takes_back_its_first_words(schema, bert_tok, text, intent, w
 def test_a_routine_is_named_without_the_word_routine():
     """As a scene is named without "scene": "run the bedtime routine" → bedtime; "the bedtime routine script"
     keeps it."""
-    from device_agent.span_rules import _no_trailing_routine
-
     words = ["run", "the", "bedtime", "routine"]
     assert _no_trailing_routine([["name", 2, 3, 0.9]], words) == [["name", 2, 2, 0.9]]
     words = ["run", "the", "bedtime", "routine", "script"]
     assert _no_trailing_routine([["name", 2, 3, 0.9]], words) == [["name", 2, 3, 0.9]]
     assert _no_trailing_routine([["name", 0, 0, 0.9]], ["routine"]) == [["name", 0, 0, 0.9]]
+
+
+def test_a_name_takes_a_model_word_but_not_a_level():
+    """ "the sonos one" is one name; in "open vexel one per cent" the "one" is a level."""
+    assert _with_model_word([["name", 2, 2, 0.9]], ["pause", "the", "sonos", "one"]) == [["name", 2, 3, 0.9]]
+    words = ["open", "vexel", "one", "per", "cent"]
+    assert _with_model_word([["name", 1, 1, 0.9]], words) == [["name", 1, 1, 0.9]]
+    assert _with_model_word([["area", 2, 2, 0.9]], ["pause", "the", "sonos", "one"]) == [["area", 2, 2, 0.9]]
