@@ -1,9 +1,9 @@
 """The household's own names: device names, areas and floors the decoder should recognize on sight.
 
 A model trained on template sentences tags names it has never seen from context alone, and some it misses
-("mute the chromecast" tags nothing; "pause the sonos one" gives "sonos"). A board in a home can know the
-home's names — Home Assistant's entity, area and floor names — and Home Assistant matches a ``name`` slot
-against exactly those. Listing them makes the decoder favour a listed phrase as that slot: every word of
+("mute the chromecast" tags nothing; "send sir sweeps-a-lot to clean" gives "sweeps-a-lot"). A board in a home
+can know the home's names — Home Assistant's entity, area and floor names — and Home Assistant matches a
+``name`` slot against exactly those. Listing them makes the decoder favour a listed phrase as that slot: every word of
 the phrase gets ``bonus`` added to the log-probability of its tag (``B-`` on the first word, ``I-`` on the
 rest) before the Viterbi pass, so the model still decides where the intent cannot carry the slot.
 

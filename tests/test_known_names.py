@@ -125,8 +125,8 @@ def test_a_listed_name_the_model_misses_is_found(recognizer) -> None:
         "intent": "HassMediaPlayerMute",
         "name": "chromecast",
     }
-    assert answer(recognizer, "pause the sonos one", None)["name"] == "sonos"
-    assert answer(recognizer, "pause the sonos one", known)["name"] == "sonos one"
+    assert answer(recognizer, "send sir sweeps-a-lot to clean", None)["name"] == "sweeps-a-lot"
+    assert answer(recognizer, "send sir sweeps-a-lot to clean", known)["name"] == "sir sweeps-a-lot"
     assert answer(recognizer, "pause the music in the walk-in closet", known)["area"] == "walk-in closet"
     recognizer.known_names = known
     slot = recognizer.recognize("mute the chromecast").to_hermes()["slots"][0]
@@ -194,7 +194,11 @@ def test_evaluate_scores_with_the_households_names(tmp_path: Path, capsys) -> No
     data = tmp_path / "dev.jsonl"
     rows = [
         {"text": "mute the chromecast", "intent": "HassMediaPlayerMute", "slots": {"name": "chromecast"}},
-        {"text": "pause the sonos one", "intent": "HassMediaPause", "slots": {"name": "sonos one"}},
+        {
+            "text": "send sir sweeps-a-lot to clean",
+            "intent": "HassVacuumStart",
+            "slots": {"name": "sir sweeps-a-lot"},
+        },
     ]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     main(["evaluate", "--bundle", str(default_bundle_dir()), str(data), "--json"])
