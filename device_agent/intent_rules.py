@@ -72,13 +72,16 @@ _THE_ONE_BEFORE = re.compile(r"\b(song|track|one|tune) before\b")
 _THE_SONG_BEFORE = re.compile(
     r"\b(song|track|tune) before\b|\bplay the one before\b"
 )  # refused: no other "one"
+# how a command opens before its verb: "please …", "can you …"
+_OPENING = r"^\W*((please|can you|could you) )?"
+
 # "nah skip, next one" skips a track, it switches nothing on (no HassTurnOn training sentence says skip or "next
 # one/song/track"; "lock my next level", two near misses, says lock)
 _SKIPS = re.compile(r"\bskip\b|\bnext (one|song|track|tune)\b|^\W*next\b")
 _SWITCH_WORDS = re.compile(r"\b(on|off|open|close|lock|unlock|level)\b")
 # "run the goodnight routine" runs a script: no HassTurnOff training sentence opens with run, start, trigger,
 # launch, execute or activate
-_RUNS = re.compile(r"^\W*((please|can you|could you) )?(run|start|trigger|launch|execute|activate)\b")
+_RUNS = re.compile(rf"{_OPENING}(run|start|trigger|launch|execute|activate)\b")
 
 # "what's the temperature out there", "when is the next cold front expected" ask the weather, not a thermostat
 # (8 weather sentences of the training pool the model read so move; "what does the outside thermostat read"
@@ -97,7 +100,7 @@ _ENDS_A_TIMER = re.compile(
 
 # "turn of the hall way lamp", "swich of the fan": "off" typed short (all 51 training sentences that open so are
 # HassTurnOff; the model read some as a dimming or a switch-on, or refused them)
-_TURN_OF = re.compile(r"^\W*((please|can you|could you) )?(turn|switch|swich|swtich|trun|tuen) of\b")
+_TURN_OF = re.compile(rf"{_OPENING}(turn|switch|swich|swtich|trun|tuen) of\b")
 
 
 # "switch off all the lights please i'm going to bed" is no state question: none of the training pool's 480 in-scope
@@ -182,9 +185,7 @@ _RUNS_A_ROUTINE = re.compile(
     r"^\W*((please|can you|could you|would you) )?(run|start|activate|trigger|execute) (the|my|our) .*"
     r"\b(routine|script|scene)\b"
 )
-_OPENS_A_VALVE = re.compile(
-    r"^\W*((please|can you|could you) )?open (the|my|our) .*\b(main|valve|tap|stopcock)\b"
-)
+_OPENS_A_VALVE = re.compile(rf"{_OPENING}open (the|my|our) .*\b(main|valve|tap|stopcock)\b")
 _A_LEVEL = re.compile(r"\d|percent|%|\bhalf\b|\bquarter\b")
 _TAKES_IT_BACK = re.compile(
     r"\b(ignore me|scratch that|cancel that|forget it|forget that|never ?mind|disregard that)\b"
@@ -222,25 +223,30 @@ def rescued(text: str) -> str | None:
     me" ``HassNevermind``, "should i dress in layers today" ``HassGetWeather``, "turn of the lamp"
     ``HassTurnOff``, "play crazy by britney spears" ``HassMediaSearchAndPlay``. None otherwise."""
     lowered = text.lower()
-    if _RUNS_A_ROUTINE.search(lowered) or (_OPENS_A_VALVE.search(lowered) and not _A_LEVEL.search(lowered)):
-        return "HassTurnOn"
-    if _TAKES_IT_BACK.search(lowered) and not _NOT_TAKEN_BACK.search(lowered):
-        return "HassNevermind"
-    if _ASKS_THE_WEATHER.search(lowered):
-        return "HassGetWeather"
-    if _TURN_OF.search(lowered):
-        return "HassTurnOff"
-    if _PLAYS_SOMETHING_BY.search(lowered):
-        return "HassMediaSearchAndPlay"
-    if _SETS_A_TIMER.search(lowered):
-        return "HassStartTimer"
-    if _CANCELS_A_TIMER.search(lowered):
-        return "HassCancelTimer"
-    if _ASKS_FOR_SILENCE.search(lowered):
-        return "HassMediaPlayerMute"
-    if _THE_SONG_BEFORE.search(lowered):
-        return "HassMediaPrevious"
-    return "HassSetVolumeRelative" if _ASKS_TO_SPEAK_UP.search(lowered) else None
+    return next(
+        (
+            to
+            for said, unless, to in _RESCUES
+            if said.search(lowered) and not (unless and unless.search(lowered))
+        ),
+        None,
+    )
+
+
+# The rescues, in order: (words that settle a refused sentence, words that keep it refused, the intent they say)
+_RESCUES: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, str], ...] = (
+    (_RUNS_A_ROUTINE, None, "HassTurnOn"),
+    (_OPENS_A_VALVE, _A_LEVEL, "HassTurnOn"),
+    (_TAKES_IT_BACK, _NOT_TAKEN_BACK, "HassNevermind"),
+    (_ASKS_THE_WEATHER, None, "HassGetWeather"),
+    (_TURN_OF, None, "HassTurnOff"),
+    (_PLAYS_SOMETHING_BY, None, "HassMediaSearchAndPlay"),
+    (_SETS_A_TIMER, None, "HassStartTimer"),
+    (_CANCELS_A_TIMER, None, "HassCancelTimer"),
+    (_ASKS_FOR_SILENCE, None, "HassMediaPlayerMute"),
+    (_THE_SONG_BEFORE, None, "HassMediaPrevious"),
+    (_ASKS_TO_SPEAK_UP, None, "HassSetVolumeRelative"),
+)
 
 
 def settled_by_slots(

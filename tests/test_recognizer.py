@@ -34,6 +34,12 @@ def model_intents(recognizer: Recognizer, outputs) -> list[str]:
     return [recognizer.labels[int(np.argmax(o[1]))] for o in outputs]
 
 
+def assert_rules_refuse_what_the_model_accepts(recognizer: Recognizer, texts: list[str]) -> None:
+    """Every text is a command to the model alone, and not recognized once the rules have read it."""
+    assert "NotRecognized" not in model_intents(recognizer, recognizer.model_outputs(texts))
+    assert answers(recognizer, texts) == [None] * len(texts)
+
+
 def test_default_bundle_loads_and_describes_itself(recognizer):
     manifest = load_bundle(default_bundle_dir()).manifest
     assert recognizer.model_name == manifest.model.name and recognizer.model_version == manifest.model.version
@@ -853,10 +859,7 @@ def test_trouble_guesses_likings_greetings_units_fan_modes_and_timer_changes_are
         "put tado fan on focused",
         "remove 39 second off 83 hours timer",
     ]
-    assert [i != "NotRecognized" for i in model_intents(recognizer, recognizer.model_outputs(texts))] == [
-        True
-    ] * 7
-    assert answers(recognizer, texts) == [None] * len(texts)
+    assert_rules_refuse_what_the_model_accepts(recognizer, texts)
     kept = [
         "turn off the socket",
         "are the lights closed",
@@ -886,10 +889,7 @@ def test_how_to_prices_appliances_doors_to_answer_calls_and_holidays_are_not_rec
         "mute myself on zoom call",
         "which date will be halloween",
     ]
-    assert [i != "NotRecognized" for i in model_intents(recognizer, recognizer.model_outputs(texts))] == [
-        True
-    ] * 6
-    assert answers(recognizer, texts) == [None] * len(texts)
+    assert_rules_refuse_what_the_model_accepts(recognizer, texts)
     kept = [
         "set the thermostat to 23 degrees",
         "what's the date today",
@@ -932,8 +932,7 @@ def test_neighbours_things_remarks_settings_chores_messages_and_event_times_are_
         "what's inside the light bulb",
         "play a quiz",
     ]
-    assert "NotRecognized" not in model_intents(recognizer, recognizer.model_outputs(texts))
-    assert answers(recognizer, texts) == [None] * len(texts)
+    assert_rules_refuse_what_the_model_accepts(recognizer, texts)
     kept = [
         "dim the oven light",
         "turn down the music a bit",
@@ -964,8 +963,7 @@ def test_faults_habits_plans_stories_and_advice_are_not_recognized(recognizer):
         "what temperature should a baby's room be",
         "we should get a smart plug for the kettle",
     ]
-    assert "NotRecognized" not in model_intents(recognizer, recognizer.model_outputs(texts))
-    assert answers(recognizer, texts) == [None] * len(texts)
+    assert_rules_refuse_what_the_model_accepts(recognizer, texts)
     assert answers(recognizer, ["if you could turn on the lights"]) == ["HassTurnOn"]
 
 
@@ -1060,8 +1058,7 @@ def test_alarms_apps_lost_things_and_more_figures_of_speech_are_not_recognized(r
         "my roomba is full of dog hair",
         "whens my next dentist appointment",
     ]
-    assert "NotRecognized" not in model_intents(recognizer, recognizer.model_outputs(texts))
-    assert answers(recognizer, texts) == [None] * len(texts)
+    assert_rules_refuse_what_the_model_accepts(recognizer, texts)
     assert answers(recognizer, ["turn the other cheek, mate"]) == [None]  # its first clause was LightBrighten
     assert answers(recognizer, ["alert me when six minutes have passed", "pause the xbox"]) == [
         "HassStartTimer",
