@@ -1087,3 +1087,21 @@ def test_a_refused_play_request_that_names_its_artist_is_a_play_request(recogniz
     texts = ["hey play crazy by britney spears", "can you play falling all night by the pretty ramblers"]
     assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 2
     assert answers(recognizer, texts) == ["HassMediaSearchAndPlay"] * 2
+
+
+def test_weather_talk_bus_times_horoscopes_traffic_candles_and_faults_are_not_recognized(recognizer):
+    """The rest of the session's refusals, each on a sentence the model took for a command: the weather talked
+    about, a bus on time, a horoscope, traffic, the speed of light, candles, a dog let in, a fault."""
+    assert_rules_refuse_what_the_model_accepts(
+        recognizer,
+        [
+            "the weather is gorgeous today",
+            "are the bus on time today",
+            "what is my horoscope today",
+            "are there any roadblocks",
+            "what is the speed of light",
+            "blow out the candles",
+            "let in the dog",
+            "the window sticks",
+        ],
+    )
