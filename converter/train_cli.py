@@ -85,9 +85,15 @@ def _check(config) -> None:
     "--annotated",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Value-labelled JSONL trained on whole, never sampled away under the per-intent cap, and counted "
-    "twice (like HWU64's real commands); rows whose value the sentence lacks are left out and counted. "
-    "E.g. sample_data/dev/annotators/set_a.jsonl. Repeatable.",
+    help="Value-labelled JSONL trained on whole on top of the per-intent cap and counted twice (like HWU64's "
+    "real commands and the project's sample_data/annotated/ sets); rows whose value the sentence lacks are left "
+    "out and counted. Repeatable.",
+)
+@click.option(
+    "--project-annotated/--no-project-annotated",
+    default=True,
+    show_default=True,
+    help="Train on the project's annotators' sets (sample_data/annotated/) too.",
 )
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("model"), show_default=True
@@ -203,7 +209,7 @@ def _check(config) -> None:
 @click.option("--learning-rate", type=float, default=None)
 @click.option("--threads", type=int, default=None, help="CPU threads for TensorFlow [all].")
 @click.option("--tiny", is_flag=True, help="A seconds-long smoke run (tiny model, few examples).")
-def train(data, annotated, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
+def train(data, annotated, project_annotated, out, epochs, seed, teacher, teacher_layers, teacher_epochs, alpha, temperature, trim_vocab, vocab_size,
           embedding_init, embedding_dim, freeze_embeddings, embedding_lr_scale, align_unseen, word_names, layers, hidden, heads, max_length, limit_per_intent, ema, calibrate_bias, teachers, word_swap, calibrate_slots, bucket_lengths, matmul_pointwise, batch_size, learning_rate,
           threads, tiny) -> None:  # fmt: skip
     """Train a joint intent + slot model and write a model directory for `squeezehome convert`.
@@ -248,6 +254,7 @@ def train(data, annotated, out, epochs, seed, teacher, teacher_layers, teacher_e
         matmul_pointwise=matmul_pointwise,
         max_length=max_length,
         annotated=tuple(str(p) for p in annotated),
+        project_annotated=project_annotated,
     )
     config = TrainConfig.tiny_config(**overrides) if tiny else TrainConfig(**overrides)
     _check(config)

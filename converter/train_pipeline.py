@@ -316,6 +316,7 @@ def train(
         limit_per_intent=config.limit_per_intent,
         schema=schema,
         annotated=[Path(p) for p in config.annotated],
+        project_annotated=config.project_annotated,
     )
     schema = getattr(data, "schema", schema)
     if data.annotated_left_out:

@@ -71,9 +71,10 @@ class TrainConfig:
     align_unseen_embeddings: bool = False
     # make some generated device names and rooms of everyday words (converter.data.name_words)
     word_names: bool = False
-    # value-labelled sets trained on whole under the cap, counted twice (converter.data.annotated); the
-    # annotators' dev sets (sample_data/dev/annotators/) were tried so and not adopted (docs/TRAINING.md)
+    # the user's value-labelled sets, trained on whole on top of the cap and counted twice
+    # (converter.data.annotated), after the project's own (sample_data/annotated/) unless project_annotated is off
     annotated: tuple[str, ...] = ()
+    project_annotated: bool = True
     # vocabulary
     trim_vocab: bool = True
     vocab_size: int = 8000  # fill a trimmed vocabulary up to this many pieces (0 = only what is needed)

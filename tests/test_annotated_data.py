@@ -5,8 +5,8 @@ import json
 import pytest
 
 from converter.data import build_datasets
-from converter.data.annotated import SOURCE_PREFIX, annotators_files, load_annotated, with_spans
-from converter.data.datasets import NOT_RECOGNIZED_SHARE
+from converter.data.annotated import DEV_SETS_DIR, SOURCE_PREFIX, annotators_files, load_annotated, with_spans
+from converter.data.datasets import BROAD_SHARE
 from device_agent.errors import UserError
 from device_agent.schema import NOT_RECOGNIZED, Schema
 
@@ -57,15 +57,16 @@ def test_a_value_not_in_the_sentence_leaves_the_row_out(schema, tmp_path):
 
 
 def test_the_annotators_sets_are_well_formed(schema):
-    files = annotators_files()
-    assert len(files) == 10
-    examples, left_out = load_annotated(files, schema)
+    training, dev = annotators_files(), annotators_files(DEV_SETS_DIR)
+    assert [f.stem for f in training] == [f"set_{x}" for x in "abcdehi"]  # the default recipe trains on these
+    assert [f.stem for f in dev] == ["set_f", "set_g", "set_j"]  # blind dev sets
+    examples, left_out = load_annotated([*training, *dev], schema)
     assert len(examples) > 1500 and left_out < 20
     assert all(e.intent in schema.intent_labels for e in examples)
     assert 0.2 < sum(e.intent == NOT_RECOGNIZED for e in examples) / len(examples) < 0.3
 
 
-def test_annotated_sentences_are_kept_whole_under_the_cap(tmp_path, schema):
+def test_annotated_sentences_are_kept_whole_on_top_of_the_cap(tmp_path, schema):
     rows = [
         {"text": f"switch on the reading light number {i}", "intent": "HassTurnOn", "slots": {}}
         for i in range(12)
@@ -76,13 +77,21 @@ def test_annotated_sentences_are_kept_whole_under_the_cap(tmp_path, schema):
     not_there = {"text": "the orchid lamp", "intent": "HassTurnOn", "slots": {"name": "moon lamp"}}
     people_file = write_jsonl(tmp_path / "people.jsonl", [*rows, not_there])
     small = {"ha_per_intent": 4, "own_per_intent": 4, "hwu_negatives": 20, "own_out_of_scope": 30}
-    data = build_datasets(seed=0, limit_per_intent=10, annotated=[people_file], **small)
+    data = build_datasets(
+        seed=0, limit_per_intent=10, annotated=[people_file], project_annotated=False, **small
+    )
     assert data.annotated_left_out == 1  # counted, for the training report
     people = [e for e in data.train if e.source.startswith(SOURCE_PREFIX)]
     assert len(people) == 2 * len(rows)  # every one, counted twice like HWU64's real commands
-    turn_on = [e for e in data.train if e.intent == "HassTurnOn"]
-    assert len(turn_on) == 24  # over the cap of 10: people's sentences are never sampled away
-    assert sum(e.intent == NOT_RECOGNIZED for e in data.train) <= 10 * NOT_RECOGNIZED_SHARE
+    assert {e.source for e in people} == {f"{SOURCE_PREFIX}people"}  # the project's own sets left out
+    sampled = [e for e in data.train if not e.source.startswith((SOURCE_PREFIX, "hwu64/"))]
+    turn_on = [e for e in sampled if e.intent == "HassTurnOn"]
+    assert len(turn_on) == 10 * BROAD_SHARE  # the cap, whole: people's sentences take no sampled one's place
+    assert sum(e.intent == NOT_RECOGNIZED for e in data.train if e in people) == 6
+    with_own = build_datasets(seed=0, limit_per_intent=10, **small)
+    assert {e.source for e in with_own.train if e.source.startswith(SOURCE_PREFIX)} == {
+        f"{SOURCE_PREFIX}set_{x}" for x in "abcdehi"
+    }
 
 
 def test_a_users_value_labelled_jsonl_trains_with_spans_and_a_missing_value_is_one_clear_error(tmp_path):

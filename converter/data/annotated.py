@@ -1,8 +1,9 @@
 """Sentences labelled with values only (``{"text", "intent", "slots": {name: value}}``), given their tagged
 spans for training.
 
-The annotators' sets (``sample_data/dev/annotators/``, dev sets; ``squeezehome train --annotated FILE`` trains
-on them) and users' JSONL files (``--data``) may label what a slot's value is, not where it is. Training needs
+The annotators' sets — seven in ``sample_data/annotated/`` that the default recipe trains on, three in
+``sample_data/dev/annotators/`` kept as dev sets — users' sets (``squeezehome train --annotated FILE``) and users'
+JSONL files (``--data``) may label what a slot's value is, not where it is. Training needs
 the span: a text slot's value is found in the sentence (case-insensitively, at word boundaries), a number's or
 a kind's value is the shortest run of words that normalizes to it ("twenty one and a half" → 21.5, "song" →
 track). An annotated sentence whose tagged value cannot be found is left out (and counted), a user's is one
@@ -27,14 +28,17 @@ from device_agent.errors import UserError
 from device_agent.schema import Schema
 from device_agent.value_normalizers import normalize_value
 
-ANNOTATORS_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "dev" / "annotators"
+_SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
+TRAINING_SETS_DIR = _SAMPLE_DATA / "annotated"  # trained on by default (build_datasets(project_annotated=True))
+DEV_SETS_DIR = _SAMPLE_DATA / "dev" / "annotators"  # never trained on: dev sets, kept blind
 SOURCE_PREFIX = "annotated:"  # an example's source: "annotated:<file stem>"
 _WORD = re.compile(r"[\w'’%.-]+")
 _MAX_SPAN_WORDS = 6
 
 
-def annotators_files(folder: Path = ANNOTATORS_DIR) -> list[Path]:
-    """The annotators' sets, in name order (none when the folder is missing)."""
+def annotators_files(folder: Path = TRAINING_SETS_DIR) -> list[Path]:
+    """The annotators' sets in a folder (by default the ones training uses), in name order (none when the folder
+    is missing)."""
     return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from converter.data.annotated import SOURCE_PREFIX as ANNOTATED
-from converter.data.annotated import load_annotated, read_labelled
+from converter.data.annotated import annotators_files, load_annotated, read_labelled
 from converter.data.augmentation import augment
 from converter.data.custom_data import (
     CustomData,
@@ -145,6 +145,7 @@ def build_datasets(
     synthetic_per_list: int = 100,
     name_words: Sequence[str] = (),
     annotated: Sequence[Path] = (),
+    project_annotated: bool = True,
 ) -> Datasets:
     """Build train and dev sets (deterministic for a seed).
 
@@ -153,8 +154,9 @@ def build_datasets(
         extra_data: user files: YAML (custom format: intents, lists, templates, examples) or JSONL examples.
         shared_dir: folder with ``hwu64/`` and ``slurp/`` (default: env
             ``SQUEEZEHOME_SHARED_DATA`` or /work/shared/data); missing corpora are skipped.
-        limit_per_intent: cap the training examples of each intent (quick experiments, tests);
-            NotRecognized keeps ``NOT_RECOGNIZED_SHARE`` times the cap (out-of-scope is the rest of the world).
+        limit_per_intent: cap the sampled training examples of each intent (templates, near misses, HWU64's
+            out-of-scope rows); NotRecognized keeps ``NOT_RECOGNIZED_SHARE`` times the cap (out-of-scope is the
+            rest of the world). What people wrote — HWU64's real commands, annotated sets — is kept whole on top.
         schema: the schema (default: the project's); custom intents in ``extra_data`` extend it.
         ha_per_intent / own_per_intent: sentences sampled per intent from HA's / the project's templates.
         hwu_negatives: out-of-scope HWU64 rows kept for training.
@@ -165,8 +167,9 @@ def build_datasets(
         synthetic_per_list: generated names added to each training name list (0: none).
         name_words: everyday words some generated names and areas are made of
             (``converter.data.name_words``); words of held-out names and of the templates are left out.
-        annotated: value-labelled sets (``converter.data.annotated``) trained on whole under the cap and
-            counted twice, like HWU64's real commands.
+        annotated: the user's value-labelled sets (``converter.data.annotated``), trained on whole on top of
+            the cap and counted twice, like HWU64's real commands.
+        project_annotated: train on the project's annotators' sets (``sample_data/annotated/``) too, first.
     """
     base = resolve_shared_dir(shared_dir)
     schema = schema or Schema.load()
@@ -229,7 +232,8 @@ def build_datasets(
     augmented = [augment(ex, aug_rng) for ex in templated if aug_rng.random() < augment_fraction]
     augmented = [a for a in augmented if a.text]
     augmented += _oversample_small(templated + literal, min_per_intent, aug_rng)
-    people, left_out = load_annotated(list(annotated), schema)
+    own_sets = annotators_files() if project_annotated else []
+    people, left_out = load_annotated([*own_sets, *annotated], schema)
     train = templated + augmented + literal + hwu_in + hwu_out + people
 
     # === Dev ===
@@ -241,18 +245,14 @@ def build_datasets(
     if HANDWRITTEN_DEV.exists():
         dev["handwritten"] = load_handwritten(schema)
 
-    # No dev sentence (nor one of the independent annotator's) may appear in training. The annotators' sets
-    # (sample_data/dev/annotators/) came later: 120 of their 2,430 sentences are common commands the pool has
+    # No dev sentence (nor one of the independent annotator's) may appear in training. The annotators' dev
+    # sets (sample_data/dev/annotators/) came later: some of their sentences are common commands the pool has
     # too ("turn off all the lights"); they stay, so that the recipe still trains the shipped model.
     dev_texts = {_norm(ex.text) for examples in dev.values() for ex in examples}
     dev_texts |= _independent_texts()
     train = [ex for ex in train if _norm(ex.text) not in dev_texts]
     train = _dedupe(train)
-    train += [
-        ex
-        for ex in train
-        if (ex.source.startswith("hwu64/") and ex.intent != NOT_RECOGNIZED) or ex.source.startswith(ANNOTATED)
-    ]  # real text x2
+    train += [ex for ex in train if _people_wrote(ex)]  # real text x2
     # A word only held-out names have can still reach training inside another value (a generated name
     # "cookies jar", an item "tent" in an example): a sentence whose held-out value holds such a word is
     # not unseen. It stays out of training (above) and leaves the dev set (whatever the cap keeps below).
@@ -368,15 +368,21 @@ def _dedupe(examples: list[Example]) -> list[Example]:
     return out
 
 
+def _people_wrote(ex: Example) -> bool:
+    """An annotated sentence, or one of HWU64's real commands: trained on whole, never sampled away by the cap
+    (its out-of-scope rows, 4,000 of them, are sampled like the templates' near misses)."""
+    return ex.source.startswith(ANNOTATED) or (ex.source.startswith("hwu64/") and ex.intent != NOT_RECOGNIZED)
+
+
 def _limit(examples: list[Example], n: int, rng: random.Random) -> list[Example]:
     by_intent: dict[str, list[Example]] = {}
     for ex in examples:
         by_intent.setdefault(ex.intent, []).append(ex)
     out = []
     for intent in sorted(by_intent):
-        kept = [ex for ex in by_intent[intent] if ex.source.startswith(ANNOTATED)]  # people's: all of them
-        group = [ex for ex in by_intent[intent] if not ex.source.startswith(ANNOTATED)]
+        kept = [ex for ex in by_intent[intent] if _people_wrote(ex)]  # all of them, on top of the cap
+        group = [ex for ex in by_intent[intent] if not _people_wrote(ex)]
         cap = n * NOT_RECOGNIZED_SHARE if intent == NOT_RECOGNIZED else n
         cap = n * BROAD_SHARE if intent in BROAD_INTENTS else cap
-        out += kept + rng.sample(group, min(max(cap - len(kept), 0), len(group)))
+        out += kept + rng.sample(group, min(cap, len(group)))
     return out
