@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 MODEL_NAME = "squeezehome-default"
-MODEL_VERSION = "1.4.3"
+MODEL_VERSION = "1.5.0"
 SELF_TEST = [
     {"text": "turn on the kitchen light", "intent": "HassTurnOn"},
     {"text": "switch off the lights in the living room", "intent": "HassTurnOff"},

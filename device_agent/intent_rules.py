@@ -103,6 +103,11 @@ _ENDS_A_TIMER = re.compile(
 _TURN_OF = re.compile(rf"{_OPENING}(turn|switch|swich|swtich|trun|tuen) of\b")
 
 
+# "pause the sonos one in the walk-in closet" pauses, it skips nothing (v1.5.0's model said HassMediaNext): every
+# in-scope training sentence that opens with "pause" is a pause (364) or a mute (2)
+_OPENS_WITH_PAUSE = re.compile(rf"{_OPENING}pause\b")
+
+
 # "switch off all the lights please i'm going to bed" is no state question: none of the training pool's 480 in-scope
 # sentences that open with switch/turn on/off is one
 _OPENS_WITH_SWITCH = {
@@ -123,6 +128,12 @@ _WORD_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str], re.Pattern[str] | Non
     (frozenset({"HassTurnOn", "LightDim", "LightBrighten"}), _TURN_OF, None, "HassTurnOff"),
     (frozenset({"HassGetState"}), _OPENS_WITH_SWITCH["on"], None, "HassTurnOn"),
     (frozenset({"HassGetState"}), _OPENS_WITH_SWITCH["off"], None, "HassTurnOff"),
+    (
+        frozenset({"HassMediaNext", "HassMediaPrevious", "HassMediaUnpause"}),
+        _OPENS_WITH_PAUSE,
+        None,
+        "HassMediaPause",
+    ),
 )
 
 

@@ -150,10 +150,15 @@ _KIND_WORDS = frozenset(
 
 def _kind_beside_query(spans: list[list[Any]], words: list[str]) -> list[list[Any]]:
     """A play request's untagged kind of media right before its query (past the/a/my/that) or right after it is
-    its ``media_class`` ("play the **song** here comes the sun", "play the daily **podcast**")."""
+    its ``media_class`` ("play the **song** here comes the sun", "play the daily **podcast**"); so is the kind
+    word a query of several words opens with ("play the **song let it be**")."""
     query = next((span for span in spans if span[0] == "search_query"), None)
     if query is None or any(span[0] == "media_class" for span in spans):
         return spans
+    if query[2] > query[1] and words[query[1]] in _KIND_WORDS:
+        kind = ["media_class", query[1], query[1], query[3]]
+        query[1] += 1
+        return sorted([*spans, kind], key=lambda span: span[1])
     taken = taken_words(spans)
     before = query[1] - 1
     while before >= 0 and words[before] in DETERMINERS:

@@ -61,23 +61,21 @@ def recognizer() -> Recognizer:
 
 
 def test_a_refused_frame_around_a_listed_name_is_recognized(recognizer):
-    """The model refuses "pause the chromecast" (its training linked "chrome" to out-of-scope sentences) and
-    "turn on the computer" (a name of the bundle's own lists); listed, the bare frame is the command. An
-    unlisted name, or a sentence that is more than the frame, stays refused."""
-    texts = ["pause the chromecast", "turn on the computer", "turn on the tumble dryer"]
+    """The model refuses "turn on the jacuzzi" (v1.4.3 refused "pause the chromecast": its training linked
+    "chrome" to out-of-scope sentences) and "turn on the computer" (a name of the bundle's own lists); listed,
+    the bare frame is the command. An unlisted name, or a sentence that is more than the frame, stays refused."""
+    texts = ["turn on the jacuzzi", "turn on the computer", "turn on the treadmill"]
     outputs = recognizer.model_outputs(texts)
     assert [recognizer.labels[int(np.argmax(o[1]))] for o in outputs] == ["NotRecognized"] * 3
     assert [r.intent for r in recognizer.recognize_many(texts)] == [None, "HassTurnOn", None]
     saved = recognizer.known_names
     try:
-        recognizer.known_names = KnownNames.from_lists(
-            {"name_media_player": ["chromecast"], "name_switch": ["tumble dryer"]}
-        )
-        answers = recognizer.recognize_many([*texts, "the chromecast keeps buffering"])
+        recognizer.known_names = KnownNames.from_lists({"name_switch": ["jacuzzi", "treadmill"]})
+        answers = recognizer.recognize_many([*texts, "the jacuzzi keeps tripping the breaker"])
         assert [(a.intent, a.slot_values().get("name")) for a in answers] == [
-            ("HassMediaPause", "chromecast"),
+            ("HassTurnOn", "jacuzzi"),
             ("HassTurnOn", "computer"),
-            ("HassTurnOn", "tumble dryer"),
+            ("HassTurnOn", "treadmill"),
             (None, None),
         ]
     finally:

@@ -29,14 +29,34 @@ def answers(recognizer: Recognizer, texts: list[str]) -> list[str | None]:
     return [r.intent for r in recognizer.recognize_many(texts)]
 
 
-def model_intents(recognizer: Recognizer, outputs) -> list[str]:
-    """The model's own arg-max intent for each of ``recognizer.model_outputs(...)``, before any rule."""
-    return [recognizer.labels[int(np.argmax(o[1]))] for o in outputs]
+def as_if_the_model_said(
+    recognizer: Recognizer, texts: list[str], said: list[str | None]
+) -> list[str | None]:
+    """The recognizer's final intents had the model's arg-max been ``said`` (None: what it does say), its slot
+    tags as they are: what the rules make of that answer, whichever model ships."""
+    outputs = recognizer.model_outputs(texts)
+    forced = []
+    for (encoding, logits, slots), intent in zip(outputs, said, strict=True):
+        if intent is not None:
+            logits = np.full_like(logits, -10.0)
+            logits[recognizer.labels.index(intent)] = 10.0
+        forced.append((encoding, logits, slots))
+    results = recognizer.decode_outputs(texts, forced)
+    return [r.intent for r in recognizer._first_clauses(texts, results, None, 64)]
+
+
+def assert_the_rules_settle(recognizer: Recognizer, texts: list[str], said: list[str | None]) -> None:
+    """Had the model said ``said`` (what an earlier shipped model said when the rule was written), the answers
+    would be the ones the recognizer gives now: the assertions that follow pin those answers, so they pin what
+    the rules make of ``said`` too."""
+    assert as_if_the_model_said(recognizer, texts, said) == answers(recognizer, texts)
 
 
 def assert_rules_refuse_what_the_model_accepts(recognizer: Recognizer, texts: list[str]) -> None:
-    """Every text is a command to the model alone, and not recognized once the rules have read it."""
-    assert "NotRecognized" not in model_intents(recognizer, recognizer.model_outputs(texts))
+    """Every text is refused once the rules have read it, whichever command the model takes it for (its best
+    in-scope intent), and by the recognizer."""
+    best = [recognizer.intents[int(np.argmax(o[1][:-1]))] for o in recognizer.model_outputs(texts)]
+    assert as_if_the_model_said(recognizer, texts, best) == [None] * len(texts)
     assert answers(recognizer, texts) == [None] * len(texts)
 
 
@@ -196,10 +216,10 @@ def test_not_recognized_bias_in_the_manifest_moves_the_decision(tmp_path, recogn
 def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognizer):
     """The bundle's decoder.slot_outside_bias reaches the board's slot decoding: a negative bias tags a device
     name the model leaves O by a margin, a large positive one tags nothing (inferred slots and span rules stay);
-    the intent does not move. (Without the bundle's names: "pool pump" is one of them.)"""
+    the intent does not move. (Without the bundle's names: "floor lamp" is one of them.)"""
     from firmware.bundle_builder import build_bundle
 
-    texts = ["is the pool pump off", "turn on the kitchen lights"]
+    texts = ["dim the floor lamp to 20 percent", "turn on the kitchen lights"]
     slots = {}
     for bias in (0.0, -3.0, 20.0):
         decoder = {**load_bundle(default_bundle_dir()).manifest.decoder, "slot_outside_bias": bias}
@@ -208,12 +228,11 @@ def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognize
         )
         assert biased.slot_outside_bias == bias
         answers = biased.recognize_many(texts)
-        assert [a.intent for a in answers] == ["HassGetState", "HassTurnOn"]
+        assert [a.intent for a in answers] == ["HassLightSet", "HassTurnOn"]
         slots[bias] = [a.slot_values() for a in answers]
-    assert slots[0.0][0] == {"area": "pool", "state": "off"}
-    assert slots[-3.0][0] == {"name": "pool pump", "state": "off"}
-    # nothing tagged: the domain is still inferred, and "is the {name} {state}" is read by the decoder's rule
-    assert slots[20.0] == [{"name": "pool pump", "state": "off"}, {"domain": "light"}]
+    assert slots[0.0][0] == {"floor": "floor", "brightness": 20}
+    assert slots[-3.0][0] == {"name": "floor lamp", "brightness": 20}
+    assert slots[20.0] == [{}, {"domain": "light"}]  # nothing tagged; the domain is still inferred
 
 
 @pytest.mark.parametrize(
@@ -235,13 +254,11 @@ def test_slot_outside_bias_in_the_manifest_reaches_the_slots(tmp_path, recognize
         ("turn the lights in the greenhouse blue", {"area": "greenhouse", "color": "blue"}),  # "greenhouse blue"
         ("add laundry detergent to the camping gear list", {"item": "laundry detergent", "name": "camping gear"}),
         ("put batteries on the hardware store list", {"item": "batteries", "name": "hardware store"}),
-        ("i'd love a double shot latte", {"coffee_type": "double shot latte"}),  # "latte"
         ("play the album moonlight sonata on receiver",
          {"media_class": "album", "search_query": "moonlight sonata", "name": "receiver"}),
         ("switch off the tv in the lounge", {"area": "lounge", "domain": "media_player"}),  # area "tv" too
         ("set the lamp to 2700 kelvin", {}),  # area "kelvin"
         ("play bbc radio 2 on the kitchen speaker", {"search_query": "bbc radio 2", "area": "kitchen"}),
-        ("please i want to hear we will rock you from queen", {"search_query": "we will rock you from queen"}),
         ("play lucy in the sky with diamonds", {"search_query": "lucy in the sky with diamonds"}),
         # a name cut after its first words takes them back (docs/TRAINING.md, "Decoder rules, fourth round")
         ("make the himalayan salt lamp brighter", {"name": "himalayan salt lamp"}),  # "salt lamp"
@@ -261,8 +278,9 @@ def test_a_slotless_intent_whose_sentence_names_something_is_not_recognized(reco
     something else, however sure the intent head is."""
     near_misses = ["cancel my gym membership", "my landlord never fixes the heating"]
     outputs = recognizer.model_outputs(near_misses)
-    assert model_intents(recognizer, outputs) == ["HassNevermind"] * 2
-    assert all(tags_a_slot(enc, slots, recognizer.schema) for enc, _intent, slots in outputs)
+    assert_the_rules_settle(recognizer, near_misses, ["HassNevermind"] * 2)
+    encoding, _intent, slots = outputs[0]
+    assert tags_a_slot(encoding, slots, recognizer.schema)  # "gym": a slot never-mind cannot carry
     assert answers(recognizer, near_misses) == [None, None]
     bare = ["never mind", "cancel that please", "forget it", "what time is it", "what's the date today"]
     assert answers(recognizer, bare) == [
@@ -278,8 +296,7 @@ def test_a_light_intent_about_heating_is_not_recognized(recognizer):
     """ "turn up the heat" is no LightBrighten: a light intent whose sentence speaks of heating or cooling and of
     no light is refused (none of the 1,800 light sentences of the shipped model's training does)."""
     warmth = ["turn up the heat", "make it warmer in the nursery", "turn the heating down a bit"]
-    outputs = recognizer.model_outputs(warmth)
-    assert all(i in LIGHT_INTENTS for i in model_intents(recognizer, outputs))
+    assert_the_rules_settle(recognizer, warmth, ["LightBrighten", "LightBrighten", "LightDim"])
     assert answers(recognizer, warmth) == [None, None, None]
     lights = ["brighten the lamp by the radiator", "dim the kitchen lights", "make the hallway lights warmer"]
     assert [r.intent in LIGHT_INTENTS for r in recognizer.recognize_many(lights)] == [True, True, True]
@@ -289,8 +306,7 @@ def test_a_temperature_question_must_speak_of_warmth(recognizer):
     """ "how tall is the eiffel tower" came back HassClimateGetTemperature: a temperature question that says
     nothing of heat, cold, a thermostat or what a device reads is refused; the usual forms stay."""
     near_misses = ["how tall is the eiffel tower", "how far above sea level is denver"]
-    outputs = recognizer.model_outputs(near_misses)
-    assert set(model_intents(recognizer, outputs)) == {"HassClimateGetTemperature"}
+    assert_the_rules_settle(recognizer, near_misses, ["HassClimateGetTemperature"] * 2)
     assert answers(recognizer, near_misses) == [None, None]
     asked = ["what does the ecobee say", "how hot is it in the kitchen", "is it cold in the basement",
              "what's the temperature in the nursery"]  # fmt: skip
@@ -314,20 +330,29 @@ def test_words_settle_confusions(recognizer):
     brightening, asking the time or "it's too dim in here" stays."""
     moved = ["hey switch on the big chandelier in the dining room", "time left?"]
     outputs = recognizer.model_outputs(moved)
-    assert model_intents(recognizer, outputs) == [
-        "LightBrighten",
-        "HassGetCurrentTime",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        moved,
+        [
+            "LightBrighten",
+            "HassGetCurrentTime",
+        ],
+    )
     assert answers(recognizer, moved) == ["HassTurnOn", "HassTimerStatus"]
     kept = ["turn on the lights a bit brighter", "what time is it"]
-    assert answers(recognizer, kept) == ["LightBrighten", "HassGetCurrentTime"]
+    kept_said = ["LightBrighten", "HassGetCurrentTime"]
+    assert as_if_the_model_said(recognizer, kept, kept_said) == kept_said
     verbs = ["will you dim all the lights", "can you bright the lights please", "shut up"]
     outputs = recognizer.model_outputs(verbs)
-    assert model_intents(recognizer, outputs) == [
-        "LightBrighten",
-        "LightDim",
-        "HassTurnOff",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        verbs,
+        [
+            "LightBrighten",
+            "LightDim",
+            "HassTurnOff",
+        ],
+    )
     assert answers(recognizer, verbs) == [
         "LightDim",
         "LightBrighten",
@@ -348,8 +373,7 @@ def test_a_list_without_a_name_is_the_shopping_list(recognizer):
     """HassListAddItem needs the list's name (every one of its training sentences has one); answered without
     one, the request is for the shopping list. A named list stays a HassListAddItem."""
     texts = ["add kitchen roll to my list", "add buy stamps to my errands list"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs) == ["HassListAddItem"] * 2
+    assert_the_rules_settle(recognizer, texts, ["HassListAddItem"] * 2)
     searches = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in searches] == [
         ("HassShoppingListAddItem", {"item": "kitchen roll"}),
@@ -361,8 +385,7 @@ def test_a_volume_step_to_a_level_is_a_level(recognizer):
     """ "the speaker volume should increase to forty" came back HassSetVolumeRelative: a step whose level is said
     with "to"/"at" sets that level (the schema's convention, as "dim the lights to 30 %" is HassLightSet)."""
     texts = ["the speaker volume should increase to forty", "turn the volume up a bit"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs)[0] == "HassSetVolumeRelative"
+    assert_the_rules_settle(recognizer, texts, ["HassSetVolumeRelative", *[None] * (len(texts) - 1)])
     searches = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in searches] == [
         ("HassSetVolume", {"volume_level": 40}),
@@ -375,8 +398,7 @@ def test_a_volume_set_without_a_level_but_with_a_direction_is_a_step(recognizer)
     "volume down sonos move 60 percent" with a level but no "to": with a direction the words say, both are steps;
     a level said with "to" keeps it absolute."""
     stepped = ["set the volume to low", "volume down sonos move 60 percent"]
-    outputs = recognizer.model_outputs(stepped)
-    assert model_intents(recognizer, outputs) == ["HassSetVolume"] * 2
+    assert_the_rules_settle(recognizer, stepped, ["HassSetVolume"] * 2)
     answers = recognizer.recognize_many(
         [*stepped, "set the volume to 40 percent", "turn the volume down to 20"]
     )
@@ -392,8 +414,7 @@ def test_ticking_an_item_off_a_list_is_not_recognized(recognizer):
     """Home Assistant's list-completion requests are not in the schema; the model read two as state questions.
     A state question that says "check … off" stays one."""
     ticks = ["check off wrapping paper on my work tasks", "check call the plumber off in my work tasks"]
-    outputs = recognizer.model_outputs(ticks)
-    assert model_intents(recognizer, outputs) == ["HassGetState"] * 2
+    assert_the_rules_settle(recognizer, ticks, ["HassGetState"] * 2)
     assert answers(recognizer, [*ticks, "mark the laundry as done"]) == [None] * 3
     questions = ["check if the tv is off", "check the lights are off in the kitchen"]
     assert answers(recognizer, questions) == ["HassGetState"] * 2
@@ -421,11 +442,14 @@ def test_games_ratings_and_repeats_are_not_play_requests(recognizer):
     play_game, music_likeness, general_repeat are out of scope); the words refuse them, and play requests that
     say game room, rating or "again" louder stay."""
     texts = ["i want to play poker", "play some games", "give this song five stars", "say that one more time"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs) == [
-        *["HassMediaSearchAndPlay"] * 3,
-        "HassGetCurrentTime",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            *["HassMediaSearchAndPlay"] * 3,
+            "HassGetCurrentTime",
+        ],
+    )
     assert answers(recognizer, texts) == [None] * 4
     kept = ["play jazz in the game room", "let's play some music", "play my five star songs",
             "can you say it again louder"]  # fmt: skip
@@ -442,12 +466,15 @@ def test_clock_questions_about_elsewhere_and_questions_of_fact_are_not_recognize
     another place's time, a birth date and "what's a …" are refused; the board's clock and a device's state
     are still answered."""
     texts = ["what time is it in paris now", "what's my mum's birth date", "what's a dehumidifier"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs) == [
-        "HassGetCurrentTime",
-        "HassGetCurrentDate",
-        "HassGetState",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            "HassGetCurrentTime",
+            "HassGetCurrentDate",
+            "HassGetState",
+        ],
+    )
     assert answers(recognizer, texts) == [None] * 3
     kept = ["what time is it", "what's the date today", "is the front door locked", "is the garage door open"]
     assert answers(recognizer, kept) == [
@@ -461,12 +488,10 @@ def test_clock_questions_about_elsewhere_and_questions_of_fact_are_not_recognize
 def test_a_track_step_that_names_a_title_is_a_search(recognizer):
     """ "play stairway to heaven next" came back HassMediaNext: a track step that says play and names a title
     right after it is a search for the title; "play the next song" and "play the last track again" stay steps."""
-    texts = ["play stairway to heaven next", "play yellow submarine next"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs) == ["HassMediaNext"] * 2
+    texts = ["play yellow submarine next"]  # "play stairway to heaven next": test_slips_of_the_shipped_model
+    assert_the_rules_settle(recognizer, texts, ["HassMediaNext"])
     searches = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in searches] == [
-        ("HassMediaSearchAndPlay", {"search_query": "stairway to heaven"}),
         ("HassMediaSearchAndPlay", {"search_query": "yellow submarine"}),
     ]
     steps = ["play the next song", "play the last track again", "play the previous track"]
@@ -482,8 +507,7 @@ def test_asking_for_advice_is_no_command(recognizer):
     (every "should i/we" sentence of the training pool is a weather question or out of scope); what to wear or
     bring stays the weather's."""
     texts = ["should we turn off the lights when we leave", "should i bring an umbrella today"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs)[0] == "HassGetState"
+    assert_the_rules_settle(recognizer, texts, ["HassGetState", *[None] * (len(texts) - 1)])
     assert answers(recognizer, texts) == [None, "HassGetWeather"]
 
 
@@ -491,8 +515,7 @@ def test_a_coffee_request_speaks_of_coffee(recognizer):
     """ "we adopted a bulldog" came back MakeCoffee: a coffee request that says no coffee, kind of coffee,
     machine or kettle and names none is refused (every MakeCoffee training sentence says or names one)."""
     texts = ["we adopted a bulldog", "make me a red eye", "brew me a cup", "make me a latte"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs)[0] == "MakeCoffee"
+    assert_the_rules_settle(recognizer, texts, ["MakeCoffee", *[None] * (len(texts) - 1)])
     assert answers(recognizer, texts) == [
         None,
         "MakeCoffee",
@@ -506,8 +529,7 @@ def test_taking_things_off_a_list_is_no_addition(recognizer):
     remove, … outside its item, or asks what is on the list, is refused (the schema has no intent for either);
     "add clear tape" keeps its item."""
     texts = ["cancel shopping list", "add clear tape to the shopping list"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs)[0] == "HassShoppingListAddItem"
+    assert_the_rules_settle(recognizer, texts, ["HassShoppingListAddItem", *[None] * (len(texts) - 1)])
     searches = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in searches] == [
         (None, {}),
@@ -519,8 +541,7 @@ def test_when_who_why_questions_are_no_state_questions(recognizer):
     """ "when did the garage door open" came back HassGetState: Home Assistant keeps no history to answer it;
     a when/who/why/where question is refused unless it asks a timer or the weather."""
     texts = ["when did the garage door open", "when does the pizza timer go off", "when will it stop raining"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs)[0] == "HassGetState"
+    assert_the_rules_settle(recognizer, texts, ["HassGetState", *[None] * (len(texts) - 1)])
     assert answers(recognizer, texts) == [None, "HassTimerStatus", "HassGetWeather"]
 
 
@@ -559,12 +580,15 @@ def test_asking_for_silence_is_a_mute(recognizer):
     """ "please stop talking" came back HassMediaPause, "do not respond" was refused: asking the speaker for
     silence is HassMediaPlayerMute (the training pool says these words only in mute sentences)."""
     texts = ["please stop talking", "do not respond", "no talking please"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs) == [
-        "HassMediaPause",
-        "NotRecognized",
-        "HassSetVolumeRelative",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            "HassMediaPause",
+            "NotRecognized",
+            "HassSetVolumeRelative",
+        ],
+    )
     assert answers(recognizer, texts) == ["HassMediaPlayerMute"] * 3
     only_pause = recognizer.recognize("please stop talking", intent_filter=["HassMediaPause"])
     assert only_pause.intent == "HassMediaPause"  # a filter without mute keeps the model's answer
@@ -605,8 +629,7 @@ def test_make_sure_asks_for_the_state(recognizer):
         "make sure the porch light is on",
         "is the front door locked",
     ]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs) == ["HassGetState"] * 3
+    assert_the_rules_settle(recognizer, texts, ["HassGetState"] * 3)
     searches = recognizer.recognize_many(texts)
     assert [(a.intent, a.slot_values()) for a in searches] == [
         ("HassTurnOn", {"name": "front door", "domain": "lock"}),
@@ -655,8 +678,7 @@ def test_warmer_lights_are_a_colour_not_a_step(recognizer):
     """ "make the bedroom lights warmer" came back LightBrighten: warm and cool set a light's colour (no
     brightening or dimming training sentence says them); about heating alone, a light intent is still refused."""
     texts = ["make the bedroom lights warmer", "make it warmer in the nursery", "brighten the lamp"]
-    outputs = recognizer.model_outputs(texts)
-    assert model_intents(recognizer, outputs)[0] == "LightBrighten"
+    assert_the_rules_settle(recognizer, texts, ["LightBrighten", *[None] * (len(texts) - 1)])
     assert answers(recognizer, texts) == ["HassLightSet", None, "LightBrighten"]
 
 
@@ -670,12 +692,16 @@ def test_unmuting_ending_a_timer_and_turning_a_light_down(recognizer):
         "uh scrap the kitchen timer",
         "turn down the chandelier",
     ]
-    assert model_intents(recognizer, recognizer.model_outputs(moved)) == [
-        "HassMediaPlayerMute",
-        "HassTimerStatus",
-        "HassStartTimer",
-        "LightBrighten",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        moved,
+        [
+            "HassMediaPlayerMute",
+            "HassTimerStatus",
+            "HassStartTimer",
+            "LightBrighten",
+        ],
+    )
     assert answers(recognizer, moved) == [
         "HassMediaPlayerUnmute",
         "HassCancelTimer",
@@ -694,10 +720,14 @@ def test_translations_and_the_date_of_something_are_not_recognized(recognizer):
     """ "how do you say turn off the lights in french" came back a state question and "what's the date of easter
     next year" today's date; both are refused."""
     texts = ["how do you say turn off the lights in french", "what's the date of easter next year"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
-        "HassGetState",
-        "HassGetCurrentDate",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            "HassGetState",
+            "HassGetCurrentDate",
+        ],
+    )
     assert answers(recognizer, texts) == [None, None]
 
 
@@ -706,18 +736,20 @@ def test_directions_sun_times_and_sums_are_not_recognized(recognizer):
     shopping list addition; all are refused, and a device on the left, the weather after sunset and a list
     addition with a number stay."""
     texts = ["turn left at the next roundabout", "what time is sunset today", "add 15 and 27"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
-        "HassMediaNext",
-        "HassGetWeather",
-        "HassShoppingListAddItem",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            "HassMediaNext",
+            "HassGetWeather",
+            None,  # "add 15 and 27": the shipped model's tags no longer make it a list addition
+        ],
+    )
     assert answers(recognizer, texts) == [None] * 3
-    kept = ["turn left aircon to 20", "will there be fog after sunset", "add 2 lemons to the shopping list"]
-    assert answers(recognizer, kept) == [
-        "HassClimateSetTemperature",
-        "HassGetWeather",
-        "HassShoppingListAddItem",
-    ]
+    kept = ["turn left aircon to 20", "add 2 lemons to the shopping list"]  # the weather after sunset: below
+    assert answers(recognizer, kept) == ["HassClimateSetTemperature", "HassShoppingListAddItem"]
+    weather = ["will there be fog after sunset"]
+    assert as_if_the_model_said(recognizer, weather, ["HassGetWeather"]) == ["HassGetWeather"]
 
 
 def test_statements_errands_figures_of_speech_and_other_devices_are_not_recognized(recognizer):
@@ -733,16 +765,20 @@ def test_statements_errands_figures_of_speech_and_other_devices_are_not_recogniz
         "turn the volume up on my headphones",
         "cancel my uber",
     ]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
-        "HassTurnOff",
-        "HassTurnOff",
-        "HassMediaPlayerMute",
-        "HassTurnOn",
-        "LightBrighten",
-        "HassGetWeather",
-        "HassSetVolumeRelative",
-        "HassNevermind",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            "HassTurnOff",
+            "HassTurnOff",
+            "HassMediaPlayerMute",
+            "HassTurnOn",
+            "LightBrighten",
+            "HassGetWeather",
+            "HassSetVolumeRelative",
+            "HassNevermind",
+        ],
+    )
     assert answers(recognizer, texts) == [None] * len(texts)
     kept = [
         "close the garage door",
@@ -765,12 +801,14 @@ def test_a_refused_command_with_its_reason_after_a_comma_is_its_first_clause(rec
     slot ranges in the whole sentence. A refusal stays one when the first clause is short, a never-mind or no
     command."""
     text = "open the curtains in the nursery pls, baby's waking up"
-    assert model_intents(
-        recognizer, recognizer.model_outputs([text, "close the water main, there's a leak"])
-    ) == [
-        "NotRecognized",
-        "NotRecognized",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        [text, "close the water main, there's a leak"],
+        [
+            "NotRecognized",
+            "NotRecognized",
+        ],
+    )
     answer = recognizer.recognize(text)
     assert answer.intent == "HassTurnOn"
     area = next(s for s in answer.slots if s.slot == "area")
@@ -791,12 +829,16 @@ def test_the_song_before_skipping_and_running_a_routine(recognizer):
         "Next one please, in the kitchen",
         "run the goodnight routine",
     ]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
-        "HassMediaUnpause",
-        "NotRecognized",
-        "HassTurnOn",
-        "HassTurnOff",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            "HassMediaUnpause",
+            "NotRecognized",
+            "HassTurnOn",
+            "HassTurnOff",
+        ],
+    )
     assert answers(recognizer, texts) == [
         "HassMediaPrevious",
         "HassMediaPrevious",
@@ -821,13 +863,17 @@ def test_another_home_the_weather_talked_about_and_personal_gadgets_are_not_reco
         "mute my ringer",
         "decrease my tablet volume",
     ]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == [
-        "HassGetState",
-        "HassGetWeather",
-        "HassGetWeather",
-        "HassMediaPlayerMute",
-        "HassSetVolumeRelative",
-    ]
+    assert_the_rules_settle(
+        recognizer,
+        texts,
+        [
+            "HassGetState",
+            "HassGetWeather",
+            "HassGetWeather",
+            "HassMediaPlayerMute",
+            "HassSetVolumeRelative",
+        ],
+    )
     assert answers(recognizer, texts) == [None] * len(texts)
     kept = [
         "is the heater on in grandma's room",
@@ -908,7 +954,7 @@ def test_a_temperature_out_there_is_the_weather(recognizer):
     """ "how hot is it out there" came back a thermostat question; the words make it the weather, and a room's
     temperature stays the thermostat's."""
     texts = ["how hot is it out there", "what's the temperature out there at the moment"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["HassClimateGetTemperature"] * 2
+    assert_the_rules_settle(recognizer, texts, ["HassClimateGetTemperature"] * 2)
     assert answers(recognizer, texts) == ["HassGetWeather"] * 2
     kept = ["what's the temperature in the kitchen", "how hot is it in the kitchen"]
     assert answers(recognizer, kept) == ["HassClimateGetTemperature"] * 2
@@ -970,7 +1016,7 @@ def test_faults_habits_plans_stories_and_advice_are_not_recognized(recognizer):
 def test_a_timer_set_or_cancelled_in_so_many_words_is_rescued(recognizer):
     """The model refused these; every training sentence of the same shape sets or cancels a timer."""
     texts = ["set a 3 minute egg timer", "get rid of the oven timer"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 2
+    assert_the_rules_settle(recognizer, texts, ["NotRecognized"] * 2)
     got = recognizer.recognize_many(texts)
     assert [(r.intent, r.slot_values().get("name")) for r in got] == [
         ("HassStartTimer", "egg"),
@@ -982,10 +1028,10 @@ def test_a_lamp_named_by_its_colour_is_switched_not_coloured(recognizer):
     """ "blue" in "the blue sofa lamp" is the lamp's name: a light setting that sets no colour and opens with
     "switch on" switches; a colour that is set stays a setting."""
     texts = ["can you switch on the blue sofa lamp", "switch on the green light in the playroom"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["HassLightSet"] * 2
-    got = recognizer.recognize_many(texts)
-    assert (got[0].intent, got[0].slot_values().get("name")) == ("HassTurnOn", "blue sofa lamp")
-    assert (got[1].intent, got[1].slot_values().get("color")) == ("HassLightSet", "green")
+    assert_the_rules_settle(recognizer, texts[:1], ["HassLightSet"])
+    got = recognizer.recognize(texts[0])
+    assert (got.intent, got.slot_values().get("name")) == ("HassTurnOn", "blue sofa lamp")
+    assert as_if_the_model_said(recognizer, texts[1:], ["HassLightSet"]) == ["HassLightSet"]
 
 
 def test_routines_valves_and_taking_it_back_in_so_many_words_are_rescued(recognizer):
@@ -997,7 +1043,7 @@ def test_routines_valves_and_taking_it_back_in_so_many_words_are_rescued(recogni
         "no, ignore me, sorry",
         "scratch that, doesn't matter",
     ]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 4
+    assert_the_rules_settle(recognizer, texts, ["NotRecognized"] * 4)
     got = recognizer.recognize_many(texts)
     assert [r.intent for r in got] == ["HassTurnOn", "HassTurnOn", "HassNevermind", "HassNevermind"]
     assert got[0].slot_values() == {"name": "good morning", "domain": "script"}
@@ -1034,7 +1080,7 @@ def test_a_question_of_rain_sun_or_what_to_wear_is_the_weather(recognizer):
     """The model refused these weather questions (every training question of the shape is the weather's); a
     request that only mentions a forecast stays out of scope."""
     texts = ["should i dress in layers today", "will i be able to get away with shorts today"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 2
+    assert_the_rules_settle(recognizer, texts, ["NotRecognized"] * 2)
     assert answers(recognizer, texts) == ["HassGetWeather"] * 2
     assert answers(
         recognizer, ["can the latest news be pulled up on the latest weather forecast for the week"]
@@ -1044,7 +1090,7 @@ def test_a_question_of_rain_sun_or_what_to_wear_is_the_weather(recognizer):
 def test_off_typed_short_still_switches_off(recognizer):
     """ "turn of …" is "turn off" typed short: every training sentence that opens so is HassTurnOff."""
     texts = ["turn of the lights in the livng room", "turn of the himalayan salt lamp"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["LightDim", "NotRecognized"]
+    assert_the_rules_settle(recognizer, texts, ["LightDim", "NotRecognized"])
     assert answers(recognizer, texts) == ["HassTurnOff"] * 2
 
 
@@ -1071,7 +1117,7 @@ def test_a_sentence_that_opens_with_switch_off_is_no_state_question(recognizer):
         "switch off all the lights please i'm going to bed",
         "please turn off any lights that are still on",
     ]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["HassGetState"] * 2
+    assert_the_rules_settle(recognizer, texts, ["HassGetState"] * 2)
     assert answers(recognizer, texts) == ["HassTurnOff"] * 2
     assert answers(recognizer, ["is the porch light switched off"]) == ["HassGetState"]
 
@@ -1085,7 +1131,7 @@ def test_a_name_keeps_its_model_word(recognizer):
 
 def test_a_refused_play_request_that_names_its_artist_is_a_play_request(recognizer):
     texts = ["hey play crazy by britney spears", "can you play falling all night by the pretty ramblers"]
-    assert model_intents(recognizer, recognizer.model_outputs(texts)) == ["NotRecognized"] * 2
+    assert_the_rules_settle(recognizer, texts, ["NotRecognized"] * 2)
     assert answers(recognizer, texts) == ["HassMediaSearchAndPlay"] * 2
 
 
@@ -1096,7 +1142,6 @@ def test_weather_talk_bus_times_horoscopes_traffic_candles_and_faults_are_not_re
         recognizer,
         [
             "the weather is gorgeous today",
-            "are the bus on time today",
             "what is my horoscope today",
             "are there any roadblocks",
             "what is the speed of light",
@@ -1105,3 +1150,35 @@ def test_weather_talk_bus_times_horoscopes_traffic_candles_and_faults_are_not_re
             "the window sticks",
         ],
     )
+    bus = ["are the bus on time today"]  # v1.4.3 took it for a clock question
+    assert as_if_the_model_said(recognizer, bus, ["HassGetCurrentTime"]) == answers(recognizer, bus) == [None]
+
+
+def test_a_track_step_that_opens_with_pause_is_a_pause(recognizer):
+    """ "pause the sonos one in the walk-in closet" came back HassMediaNext from v1.5.0's model: a track step or a
+    resume that opens with "pause" pauses; "skip this song" stays a step."""
+    texts = ["pause the sonos one in the walk-in closet", "please pause the kitchen speaker", "pause the tv"]
+    said = ["HassMediaNext", "HassMediaPrevious", "HassMediaUnpause"]
+    assert as_if_the_model_said(recognizer, texts, said) == ["HassMediaPause"] * 3
+    assert answers(recognizer, texts) == ["HassMediaPause"] * 3
+    assert as_if_the_model_said(recognizer, ["skip this song"], ["HassMediaNext"]) == ["HassMediaNext"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "values"),
+    [
+        ("i'd love a double shot latte", "MakeCoffee", {"coffee_type": "double shot latte"}),
+        ("please i want to hear we will rock you from queen", "HassMediaSearchAndPlay",
+         {"search_query": "we will rock you from queen"}),
+        ("play stairway to heaven next", "HassMediaSearchAndPlay", {"search_query": "stairway to heaven"}),
+        ("will there be fog after sunset", "HassGetWeather", {}),
+    ],
+)  # fmt: skip
+@pytest.mark.xfail(
+    strict=True, reason="v1.5.0's model: a title or coffee cut short, the fog refused (v1.4.3 had them)"
+)
+def test_slips_of_the_shipped_model(recognizer, text, intent, values):
+    """Answers v1.4.3 gave and v1.5.0 does not (docs/TRAINING.md, "Sixth round"): kept as expected failures, so
+    that a model or rule that mends one makes this test fail until it moves back among the passing ones."""
+    answer = recognizer.recognize(text)
+    assert (answer.intent, answer.slot_values()) == (intent, values)
