@@ -329,30 +329,13 @@ def test_words_settle_confusions(recognizer):
     all the lights" LightBrighten; the words settle them (no training sentence of the intents is moved), and
     brightening, asking the time or "it's too dim in here" stays."""
     moved = ["hey switch on the big chandelier in the dining room", "time left?"]
-    outputs = recognizer.model_outputs(moved)
-    assert_the_rules_settle(
-        recognizer,
-        moved,
-        [
-            "LightBrighten",
-            "HassGetCurrentTime",
-        ],
-    )
+    assert_the_rules_settle(recognizer, moved, ["LightBrighten", "HassGetCurrentTime"])
     assert answers(recognizer, moved) == ["HassTurnOn", "HassTimerStatus"]
     kept = ["turn on the lights a bit brighter", "what time is it"]
     kept_said = ["LightBrighten", "HassGetCurrentTime"]
     assert as_if_the_model_said(recognizer, kept, kept_said) == kept_said
     verbs = ["will you dim all the lights", "can you bright the lights please", "shut up"]
-    outputs = recognizer.model_outputs(verbs)
-    assert_the_rules_settle(
-        recognizer,
-        verbs,
-        [
-            "LightBrighten",
-            "LightDim",
-            "HassTurnOff",
-        ],
-    )
+    assert_the_rules_settle(recognizer, verbs, ["LightBrighten", "LightDim", "HassTurnOff"])
     assert answers(recognizer, verbs) == [
         "LightDim",
         "LightBrighten",
@@ -365,7 +348,8 @@ def test_words_settle_confusions(recognizer):
         "HassTurnOff",
     ]
     only_lights = Recognizer.from_loaded_bundle(load_bundle(default_bundle_dir()))
-    answer = only_lights.decode_outputs(moved[:1], outputs[:1], intent_filter=["LightBrighten"])[0]
+    first = recognizer.model_outputs(moved[:1])
+    answer = only_lights.decode_outputs(moved[:1], first, intent_filter=["LightBrighten"])[0]
     assert answer.intent == "LightBrighten"  # an intent filter keeps the model's answer
 
 
@@ -442,14 +426,7 @@ def test_games_ratings_and_repeats_are_not_play_requests(recognizer):
     play_game, music_likeness, general_repeat are out of scope); the words refuse them, and play requests that
     say game room, rating or "again" louder stay."""
     texts = ["i want to play poker", "play some games", "give this song five stars", "say that one more time"]
-    assert_the_rules_settle(
-        recognizer,
-        texts,
-        [
-            *["HassMediaSearchAndPlay"] * 3,
-            "HassGetCurrentTime",
-        ],
-    )
+    assert_the_rules_settle(recognizer, texts, [*["HassMediaSearchAndPlay"] * 3, "HassGetCurrentTime"])
     assert answers(recognizer, texts) == [None] * 4
     kept = ["play jazz in the game room", "let's play some music", "play my five star songs",
             "can you say it again louder"]  # fmt: skip
@@ -466,15 +443,7 @@ def test_clock_questions_about_elsewhere_and_questions_of_fact_are_not_recognize
     another place's time, a birth date and "what's a …" are refused; the board's clock and a device's state
     are still answered."""
     texts = ["what time is it in paris now", "what's my mum's birth date", "what's a dehumidifier"]
-    assert_the_rules_settle(
-        recognizer,
-        texts,
-        [
-            "HassGetCurrentTime",
-            "HassGetCurrentDate",
-            "HassGetState",
-        ],
-    )
+    assert_the_rules_settle(recognizer, texts, ["HassGetCurrentTime", "HassGetCurrentDate", "HassGetState"])
     assert answers(recognizer, texts) == [None] * 3
     kept = ["what time is it", "what's the date today", "is the front door locked", "is the garage door open"]
     assert answers(recognizer, kept) == [
@@ -580,15 +549,7 @@ def test_asking_for_silence_is_a_mute(recognizer):
     """ "please stop talking" came back HassMediaPause, "do not respond" was refused: asking the speaker for
     silence is HassMediaPlayerMute (the training pool says these words only in mute sentences)."""
     texts = ["please stop talking", "do not respond", "no talking please"]
-    assert_the_rules_settle(
-        recognizer,
-        texts,
-        [
-            "HassMediaPause",
-            "NotRecognized",
-            "HassSetVolumeRelative",
-        ],
-    )
+    assert_the_rules_settle(recognizer, texts, ["HassMediaPause", "NotRecognized", "HassSetVolumeRelative"])
     assert answers(recognizer, texts) == ["HassMediaPlayerMute"] * 3
     only_pause = recognizer.recognize("please stop talking", intent_filter=["HassMediaPause"])
     assert only_pause.intent == "HassMediaPause"  # a filter without mute keeps the model's answer
@@ -693,14 +654,7 @@ def test_unmuting_ending_a_timer_and_turning_a_light_down(recognizer):
         "turn down the chandelier",
     ]
     assert_the_rules_settle(
-        recognizer,
-        moved,
-        [
-            "HassMediaPlayerMute",
-            "HassTimerStatus",
-            "HassStartTimer",
-            "LightBrighten",
-        ],
+        recognizer, moved, ["HassMediaPlayerMute", "HassTimerStatus", "HassStartTimer", "LightBrighten"]
     )
     assert answers(recognizer, moved) == [
         "HassMediaPlayerUnmute",
@@ -720,14 +674,7 @@ def test_translations_and_the_date_of_something_are_not_recognized(recognizer):
     """ "how do you say turn off the lights in french" came back a state question and "what's the date of easter
     next year" today's date; both are refused."""
     texts = ["how do you say turn off the lights in french", "what's the date of easter next year"]
-    assert_the_rules_settle(
-        recognizer,
-        texts,
-        [
-            "HassGetState",
-            "HassGetCurrentDate",
-        ],
-    )
+    assert_the_rules_settle(recognizer, texts, ["HassGetState", "HassGetCurrentDate"])
     assert answers(recognizer, texts) == [None, None]
 
 
@@ -802,12 +749,7 @@ def test_a_refused_command_with_its_reason_after_a_comma_is_its_first_clause(rec
     command."""
     text = "open the curtains in the nursery pls, baby's waking up"
     assert_the_rules_settle(
-        recognizer,
-        [text, "close the water main, there's a leak"],
-        [
-            "NotRecognized",
-            "NotRecognized",
-        ],
+        recognizer, [text, "close the water main, there's a leak"], ["NotRecognized", "NotRecognized"]
     )
     answer = recognizer.recognize(text)
     assert answer.intent == "HassTurnOn"
@@ -830,14 +772,7 @@ def test_the_song_before_skipping_and_running_a_routine(recognizer):
         "run the goodnight routine",
     ]
     assert_the_rules_settle(
-        recognizer,
-        texts,
-        [
-            "HassMediaUnpause",
-            "NotRecognized",
-            "HassTurnOn",
-            "HassTurnOff",
-        ],
+        recognizer, texts, ["HassMediaUnpause", "NotRecognized", "HassTurnOn", "HassTurnOff"]
     )
     assert answers(recognizer, texts) == [
         "HassMediaPrevious",
@@ -866,13 +801,7 @@ def test_another_home_the_weather_talked_about_and_personal_gadgets_are_not_reco
     assert_the_rules_settle(
         recognizer,
         texts,
-        [
-            "HassGetState",
-            "HassGetWeather",
-            "HassGetWeather",
-            "HassMediaPlayerMute",
-            "HassSetVolumeRelative",
-        ],
+        ["HassGetState", "HassGetWeather", "HassGetWeather", "HassMediaPlayerMute", "HassSetVolumeRelative"],
     )
     assert answers(recognizer, texts) == [None] * len(texts)
     kept = [

@@ -29,7 +29,7 @@ from device_agent.schema import Schema
 from device_agent.value_normalizers import normalize_value
 
 _SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
-TRAINING_SETS_DIR = _SAMPLE_DATA / "annotated"  # trained on by default (build_datasets(project_annotated=True))
+TRAINING_SETS_DIR = _SAMPLE_DATA / "annotated"  # trained on by default (build_datasets)
 DEV_SETS_DIR = _SAMPLE_DATA / "dev" / "annotators"  # never trained on: dev sets, kept blind
 SOURCE_PREFIX = "annotated:"  # an example's source: "annotated:<file stem>"
 _WORD = re.compile(r"[\w'’%.-]+")
