@@ -5,9 +5,9 @@
 data → MiniLM teacher fine-tuning → distilled SqueezeBERT student → int8 conversion with proof
 (``squeezehome convert``) → bundle (``firmware.bundle_builder``) with self-test sentences → the int8
 bundle evaluated on the dev sets through the board's recognizer. Measured numbers go to
-``bench/results/default_model.json``. The shipped v1.4.1 was trained with 1x1 convolutions
-(``--conv-pointwise`` rebuilds it); by default teacher and student now train them as matmuls, the same
-function in a faster form, which gives a sibling model (docs/TRAINING.md, "Training speed without AVX-512").
+``bench/results/default_model.json``. The shipped v1.5.0 was trained this way (teacher and student compute
+their 1x1 convolutions as matmuls); ``--conv-pointwise`` trains them as convolutions, as v1.4.1 was, the same
+function in a slower form, which gives a sibling model (docs/TRAINING.md, "Training speed without AVX-512").
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def build_default_bundle(
     "--conv-pointwise",
     is_flag=True,
     help="Train with 1x1 convolutions and the dense twin, as v1.4.1 was trained (2-3x slower without "
-    "AVX-512); rebuilds the shipped model byte for byte on a CPU like the one that trained it.",
+    "AVX-512); with v1.4.x's data it rebuilt that model byte for byte on a CPU like the one that trained it.",
 )
 @click.option("--version", "version", default=MODEL_VERSION, show_default=True, help="Bundle version.")
 @click.option(
@@ -190,7 +190,7 @@ def main(
     version: str,
     trained: Path | None,
 ) -> None:
-    """Train and package the default bundle (--conv-pointwise: reproduce the shipped one)."""
+    """Train and package the default bundle (--from-model: package a model trained already)."""
     from converter.training import configure_runtime
 
     if trained is not None and (no_teacher or epochs or conv_pointwise):
