@@ -358,8 +358,10 @@ def test_word_swap_distils_on_teacher_labelled_copies(trained, tmp_path):
 
 
 @pytest.mark.slow
-def test_annotated_sentences_are_trained_on(trained, tmp_path):
-    """`--annotated FILE`: value-labelled sentences join the training data whole (the report counts them)."""
+def test_annotated_sentences_are_trained_on(trained, tmp_path, monkeypatch):
+    """`--annotated FILE`: value-labelled sentences join the training data whole (the report counts them); the
+    project's annotated sets do by default, `--no-project-annotated` leaves them out. (No HWU64 here: its commands,
+    kept whole too, would outnumber the tiny run's 256 sampled sentences.)"""
     rows = [
         {"text": "flick the orchid lamp on", "intent": "HassTurnOn", "slots": {"name": "orchid lamp"}},
         {"text": "the orchid lamp was a gift", "intent": "NotRecognized", "slots": {}},
@@ -367,8 +369,21 @@ def test_annotated_sentences_are_trained_on(trained, tmp_path):
     people = tmp_path / "people.jsonl"
     people.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     out = tmp_path / "with_people"
-    main([*TINY, "--limit-per-intent", "2", "--annotated", str(people), "--out", str(out)])
+    monkeypatch.setenv("SQUEEZEHOME_SHARED_DATA", str(tmp_path / "no_corpora"))
+    main(
+        [
+            *TINY,
+            "--limit-per-intent",
+            "2",
+            "--no-project-annotated",
+            "--annotated",
+            str(people),
+            "--out",
+            str(out),
+        ]
+    )
     report = load_model_dir(out).report
-    assert report["config"]["annotated"] == [str(people)]
+    assert report["config"]["annotated"] == [str(people)] and report["config"]["project_annotated"] is False
     assert report["data"]["annotated"] == 2 * len(rows)  # counted twice, never sampled away
-    assert load_model_dir(trained).report["data"]["annotated"] == 0
+    default = load_model_dir(trained).report
+    assert default["config"]["project_annotated"] is True and default["data"]["annotated"] > 0
