@@ -72,8 +72,8 @@ _THE_ONE_BEFORE = re.compile(r"\b(song|track|one|tune) before\b")
 _THE_SONG_BEFORE = re.compile(
     r"\b(song|track|tune) before\b|\bplay the one before\b"
 )  # refused: no other "one"
-# how a command opens before its verb: "please …", "can you …"
-_OPENING = r"^\W*((please|can you|could you) )?"
+# how a command opens before its verb: "please …", "can you …", "hey …"
+_OPENING = r"^\W*((please|can you|could you|would you|hey) )?"
 
 # "nah skip, next one" skips a track, it switches nothing on (no HassTurnOn training sentence says skip or "next
 # one/song/track"; "lock my next level", two near misses, says lock)
@@ -111,8 +111,7 @@ _OPENS_WITH_PAUSE = re.compile(rf"{_OPENING}pause\b")
 # "switch off all the lights please i'm going to bed" is no state question: none of the training pool's 480 in-scope
 # sentences that open with switch/turn on/off is one
 _OPENS_WITH_SWITCH = {
-    particle: re.compile(rf"^\W*((please|can you|could you|hey) )?(switch|turn) {particle}\b")
-    for particle in ("on", "off")
+    particle: re.compile(rf"{_OPENING}(switch|turn) {particle}\b") for particle in ("on", "off")
 }
 
 
@@ -193,8 +192,7 @@ _CANCELS_A_TIMER = re.compile(
 # "which band sings nevermind" are about an album); the model refused "run the good morning routine", "open the
 # water main", "no, ignore me, sorry", "scratch that, doesn't matter"
 _RUNS_A_ROUTINE = re.compile(
-    r"^\W*((please|can you|could you|would you) )?(run|start|activate|trigger|execute) (the|my|our) .*"
-    r"\b(routine|script|scene)\b"
+    rf"{_OPENING}(run|start|activate|trigger|execute) (the|my|our) .*\b(routine|script|scene)\b"
 )
 _OPENS_A_VALVE = re.compile(rf"{_OPENING}open (the|my|our) .*\b(main|valve|tap|stopcock)\b")
 _A_LEVEL = re.compile(r"\d|percent|%|\bhalf\b|\bquarter\b")

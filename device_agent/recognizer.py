@@ -248,7 +248,19 @@ class Recognizer:
     ) -> list[Recognition]:
         """Recognize many texts (the model runs in batches of ``batch_size``); a refused text whose first clause
         is a command is that command (:meth:`_first_clauses`)."""
-        results = self.decode_outputs(texts, self.model_outputs(texts, batch_size), intent_filter)
+        return self.recognize_outputs(texts, self.model_outputs(texts, batch_size), intent_filter, batch_size)
+
+    def recognize_outputs(
+        self,
+        texts: Sequence[str],
+        outputs: Sequence[tuple[Encoding, np.ndarray, np.ndarray] | None],
+        intent_filter: Sequence[str] | None = None,
+        batch_size: int = 64,
+    ) -> list[Recognition]:
+        """What :meth:`recognize_many` answers when the model gave ``outputs`` (:meth:`model_outputs`' shape):
+        decoding, rules and first clauses, for outputs computed once or set by hand (what the rules make of an
+        answer the model might give)."""
+        results = self.decode_outputs(texts, outputs, intent_filter)
         return self._first_clauses(texts, results, intent_filter, batch_size)
 
     def _first_clauses(
