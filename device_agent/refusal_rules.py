@@ -239,6 +239,12 @@ _SUN_TIMES = re.compile(
     r"\b(what time|when) (is|does|will) (the )?(sunset|sunrise|sun (set|rise|go down|come up))\b"
 )
 
+# the verbs of the schema's commands, for sentences that say one without asking for it
+_HOME_VERBS = (
+    "(turn|switch|open|close|shut|lock|unlock|dim|brighten|play|pause|start|stop|set|put|mute|unmute|skip|run"
+    "|activate|deactivate|raise|lower|change|make|touch|leave|adjust|increase|decrease)"
+)
+
 # What is said, not asked, and what is asked of no home device (checked on the training pool: none of its
 # in-scope sentences says one; the model accepted 6 of its out-of-scope ones, "i turned on the lamps this morning",
 # "our flatmate never turn the tv off"):
@@ -374,6 +380,21 @@ _NOT_A_REQUEST = (
     re.compile(r"^\W*(last (winter|summer|year|week|night|month|spring|autumn)|yesterday|the other day)\b"),
     re.compile(r"\bwhat (temperature|temp) should\b"),
     re.compile(r"^\W*(we|i) (really )?(should|ought to) (get|buy|order|install|replace|fix|upgrade)\b"),
+    # a command said the other way round, planned or reported, not given (session of 2026-11-30, III; written from
+    # the issue's near misses, checked on the training pool: 27 out-of-scope sentences say one, no in-scope one):
+    # "don't turn off the lights", "let's not turn on the heating yet", "there's no need to lock the door", "i'm
+    # going to turn off the lights", "mum said to turn off the lights" ("don't forget to …" asks)
+    re.compile(
+        rf"\b(don'?t|do not|dont|never|let'?s not|no need to|not to)"
+        rf"( (you|need to|want to|have to|bother to|ever|even|go))? {_HOME_VERBS}\b"
+        rf"|^\W*(i'?m|i am|im|we'?re|we are) (going to|gonna|about to|planning to) {_HOME_VERBS}\b"
+        rf"|\b(said|told me|told us|asked me|asked us|wants me|wants us) (to|not to) {_HOME_VERBS}\b"
+    ),
+    # another home said by its owner alone: "turn on the lights at my mum's" (17 training sentences, all out of
+    # scope; "at emma's room" is a room here)
+    re.compile(
+        r"\bat (my |our |his |her |their )?\w+'s( (please|now|tonight|today|house|place|flat|home))?\W*$"
+    ),
     # errands: recording, booking, calling, writing to someone
     re.compile(r"^\W*((please|can you|could you) )?(record|book|call|text|email|e-mail|message|ring|dial)\b"),
     # figures of speech: "she lights up the room", "not the brightest bulb", "under the weather"

@@ -787,6 +787,28 @@ def test_the_song_before_skipping_and_running_a_routine(recognizer):
     ]
 
 
+def test_a_command_said_the_other_way_round_planned_or_reported_is_not_recognized(recognizer):
+    """ "don't turn off the lights" asks for nothing, nor does a plan ("i'm going to …"), a report ("mum said to
+    …") or another home named by its owner alone ("at my mum's"); whatever command the model takes each for, the
+    rules refuse it. "don't forget to …" still asks, and a room named by its owner stays a room."""
+    texts = [
+        "don't turn off the lights",
+        "please don't open the garage door",
+        "let's not turn on the heating yet",
+        "there's no need to lock the door",
+        "you don't need to turn on the fan",
+        "i'm going to turn off the lights",
+        "mum said to turn off the lights",
+        "turn on the lights at my mum's",
+    ]
+    assert_rules_refuse_what_the_model_accepts(recognizer, texts)
+    kept = ["don't forget to turn off the lights", "turn on the lamp at emma's room"]
+    assert as_if_the_model_said(recognizer, kept, ["HassTurnOff", "HassTurnOn"]) == [
+        "HassTurnOff",
+        "HassTurnOn",
+    ]
+
+
 def test_another_home_the_weather_talked_about_and_personal_gadgets_are_not_recognized(recognizer):
     """Out-of-scope training sentences the model accepted: another home, the weather talked about, a temperature
     of no place here, a phone's ringer and a tablet's volume; all are refused, the home's own stay."""
@@ -1013,6 +1035,12 @@ def test_a_question_of_rain_sun_or_what_to_wear_is_the_weather(recognizer):
     assert answers(
         recognizer, ["can the latest news be pulled up on the latest weather forecast for the week"]
     ) == [None]
+    # fog, storms, what to wear on the feet, a good day for it, the day's low: the weather's too (v1.5.0's model
+    # refused these training-pool questions); "humid" is a sensor's as well and stays with the model
+    more = ["will there be fog after sunset", "is it muggy today", "will i need wellies", "what's the low tomorrow",
+            "will it be a good day for a walk"]  # fmt: skip
+    assert as_if_the_model_said(recognizer, more, ["NotRecognized"] * 5) == ["HassGetWeather"] * 5
+    assert as_if_the_model_said(recognizer, ["is it humid in the bathroom"], ["NotRecognized"]) == [None]
 
 
 def test_off_typed_short_still_switches_off(recognizer):
@@ -1103,12 +1131,9 @@ def test_a_track_step_that_opens_with_pause_is_a_pause(recognizer):
         ("please i want to hear we will rock you from queen", "HassMediaSearchAndPlay",
          {"search_query": "we will rock you from queen"}),
         ("play stairway to heaven next", "HassMediaSearchAndPlay", {"search_query": "stairway to heaven"}),
-        ("will there be fog after sunset", "HassGetWeather", {}),
     ],
 )  # fmt: skip
-@pytest.mark.xfail(
-    strict=True, reason="v1.5.0's model: a title or coffee cut short, the fog refused (v1.4.3 had them)"
-)
+@pytest.mark.xfail(strict=True, reason="v1.5.0's model: a title or coffee cut short (v1.4.3 had them)")
 def test_slips_of_the_shipped_model(recognizer, text, intent, values):
     """Answers v1.4.3 gave and v1.5.0 does not (docs/TRAINING.md, "Sixth round"): kept as expected failures, so
     that a model or rule that mends one makes this test fail until it moves back among the passing ones."""
