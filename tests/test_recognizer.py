@@ -809,6 +809,26 @@ def test_a_command_said_the_other_way_round_planned_or_reported_is_not_recognize
     ]
 
 
+def test_a_gadgets_lock_torch_app_or_microphone_and_the_weather_since_monday_are_not_recognized(recognizer):
+    """Out-of-scope training sentences v1.5.0's model accepted: a phone's or a game's lock, a torch, an app or a
+    presentation, a call's microphone, the weather since some time; the rules refuse them whatever command the
+    model takes them for, and the home's own locks, lights and speakers stay commands."""
+    texts = [
+        "lock my ipad screen",
+        "lock the next level",
+        "switch on my torch",
+        "start the presentation",
+        "open a spreadsheet",
+        "mute the mic in slack",
+        "mute the iphone",
+        "it's been windy since monday",
+    ]
+    assert_rules_refuse_what_the_model_accepts(recognizer, texts)
+    kept = ["lock the front door", "switch on the porch light", "mute the living room speaker"]
+    said = ["HassTurnOn", "HassTurnOn", "HassMediaPlayerMute"]
+    assert as_if_the_model_said(recognizer, kept, said) == said
+
+
 def test_another_home_the_weather_talked_about_and_personal_gadgets_are_not_recognized(recognizer):
     """Out-of-scope training sentences the model accepted: another home, the weather talked about, a temperature
     of no place here, a phone's ringer and a tablet's volume; all are refused, the home's own stay."""
