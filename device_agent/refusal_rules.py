@@ -414,6 +414,23 @@ _NOT_A_REQUEST = (
         r"|spreadsheet|note ?pad|presentation|meditation|quiz|browser|app|document|file|email|word document"
         r"|powerpoint|excel|tab)\b"
     ),
+    # a screen's, tablet's or watch's sound, brightness or video ("turn the screen volume up", "skip this video on
+    # my watch"; 66 out-of-scope training sentences), and what a thing does ("what does a deebot do")
+    re.compile(
+        r"\b(my|the) (screen|tablet|ipad|watch|kindle|phone) (volume|brightness|sound|display)\b"
+        r"|\b(volume|brightness|sound|display)\b.{0,15}\b(my|the) screen\b"
+        r"|^\W*((please|can you|could you) )?(switch|turn) (on|off) (my|the) (screen|tablet)\b"
+        r"|\bvideo on my (screen|watch|kindle|laptop|phone|tablet|ipad)\b|\bwhat does an? \w+ (do|for)\b"
+    ),
+    # the home's commands in another language ("öffne das garagentor zu bitte", "sluk lampen"; words no English
+    # sentence uses: 206 out-of-scope training sentences say one, no command does)
+    re.compile(
+        r"\b(bitte|öffne|offne|schließe|schliesse|lauter|leiser|allume|allumez|éteins|eteins|éteignez|enciende"
+        r"|apaga|apague|accendi|spegni|sluk|tænd|taend|släck|tänd|por favor|per favore|s'il|vorhänge|garagentor"
+        r"|licht|lampen|luces|lumière|lumiere|lumières|volets|rideaux|persianas|ventana|fenêtre|fenster|heizung"
+        r"|wohnzimmer|küche|cocina|cuisine|włącz|wyłącz|desliga|acende|alsjeblieft|slaapkamer|keuken|verwarming"
+        r"|woonkamer)\b"
+    ),
     # errands: recording, booking, calling, writing to someone
     re.compile(r"^\W*((please|can you|could you) )?(record|book|call|text|email|e-mail|message|ring|dial)\b"),
     # figures of speech: "she lights up the room", "not the brightest bulb", "under the weather"

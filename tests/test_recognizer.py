@@ -811,7 +811,8 @@ def test_a_command_said_the_other_way_round_planned_or_reported_is_not_recognize
 
 def test_a_gadgets_lock_torch_app_or_microphone_and_the_weather_since_monday_are_not_recognized(recognizer):
     """Out-of-scope training sentences v1.5.0's model accepted: a phone's or a game's lock, a torch, an app or a
-    presentation, a call's microphone, the weather since some time; the rules refuse them whatever command the
+    presentation, a call's microphone, the weather since some time, a screen's sound, what a thing does, the
+    home's commands in another language; the rules refuse them whatever command the
     model takes them for, and the home's own locks, lights and speakers stay commands."""
     texts = [
         "lock my ipad screen",
@@ -822,10 +823,16 @@ def test_a_gadgets_lock_torch_app_or_microphone_and_the_weather_since_monday_are
         "mute the mic in slack",
         "mute the iphone",
         "it's been windy since monday",
+        "turn the screen volume up",
+        "skip this video on my watch",
+        "what does a deebot do",
+        "öffne das garagentor zu bitte",
+        "sluk lampen",
     ]
     assert_rules_refuse_what_the_model_accepts(recognizer, texts)
-    kept = ["lock the front door", "switch on the porch light", "mute the living room speaker"]
-    said = ["HassTurnOn", "HassTurnOn", "HassMediaPlayerMute"]
+    kept = ["lock the front door", "switch on the porch light", "mute the living room speaker",
+            "turn up the volume on the tv"]  # fmt: skip
+    said = ["HassTurnOn", "HassTurnOn", "HassMediaPlayerMute", "HassSetVolumeRelative"]
     assert as_if_the_model_said(recognizer, kept, said) == said
 
 
