@@ -415,7 +415,7 @@ _NOT_A_REQUEST = (
         r"|powerpoint|excel|tab)\b"
     ),
     # a screen's, tablet's or watch's sound, brightness or video ("turn the screen volume up", "skip this video on
-    # my watch"; 66 out-of-scope training sentences), and what a thing does ("what does a deebot do")
+    # my watch"), and what a thing does ("what does a deebot do"; 70 out-of-scope training sentences)
     re.compile(
         r"\b(my|the) (screen|tablet|ipad|watch|kindle|phone) (volume|brightness|sound|display)\b"
         r"|\b(volume|brightness|sound|display)\b.{0,15}\b(my|the) screen\b"
