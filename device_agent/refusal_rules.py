@@ -41,7 +41,9 @@ def refused(intent: str, text: str, slots: list[Any], schema: Schema) -> bool:
       another place's time, a question of fact or of a word, the last answer again, advice (not the
       weather's), when/who/why/where (not of a timer or the weather), a player's shuffle or repeat, buying
       (not the shopping list's), messages, driving directions, the time of sunset or sunrise, someone else's
-      things, a phone's settings, chores for people, vehicles, traffic, cooking times.
+      things, a phone's settings, chores for people, vehicles, traffic, cooking times, a command said the other
+      way round, planned or reported ("don't turn off the lights"), a gadget's lock, screen, sound or app, the
+      home's commands in another language.
     """
     required = schema.intent_requires_one_of(intent)
     if required and not any(s.slot in required for s in slots):
@@ -428,7 +430,7 @@ _NOT_A_REQUEST = (
         r"\b(bitte|öffne|offne|schließe|schliesse|lauter|leiser|allume|allumez|éteins|eteins|éteignez|enciende"
         r"|apaga|apague|accendi|spegni|sluk|tænd|taend|släck|tänd|por favor|per favore|s'il|vorhänge|garagentor"
         r"|licht|lampen|luces|lumière|lumiere|lumières|volets|rideaux|persianas|ventana|fenêtre|fenster|heizung"
-        r"|wohnzimmer|küche|cocina|cuisine|włącz|wyłącz|desliga|acende|alsjeblieft|slaapkamer|keuken|verwarming"
+        r"|wohnzimmer|küche|cocina|włącz|wyłącz|desliga|acende|alsjeblieft|slaapkamer|keuken|verwarming"
         r"|woonkamer)\b"
     ),
     # errands: recording, booking, calling, writing to someone
