@@ -72,8 +72,8 @@ _THE_ONE_BEFORE = re.compile(r"\b(song|track|one|tune) before\b")
 _THE_SONG_BEFORE = re.compile(
     r"\b(song|track|tune) before\b|\bplay the one before\b"
 )  # refused: no other "one"
-# how a command opens before its verb: "please …", "can you …", "hey …"
-_OPENING = r"^\W*((please|can you|could you|would you|hey) )?"
+# how a command opens before its verb: "please …", "can you …", "hey …" (the refusal rules read it too)
+OPENING = r"^\W*((please|can you|could you|would you|hey) )?"
 
 # "nah skip, next one" skips a track, it switches nothing on (no HassTurnOn training sentence says skip or "next
 # one/song/track"; "lock my next level", two near misses, says lock)
@@ -81,7 +81,7 @@ _SKIPS = re.compile(r"\bskip\b|\bnext (one|song|track|tune)\b|^\W*next\b")
 _SWITCH_WORDS = re.compile(r"\b(on|off|open|close|lock|unlock|level)\b")
 # "run the goodnight routine" runs a script: no HassTurnOff training sentence opens with run, start, trigger,
 # launch, execute or activate
-_RUNS = re.compile(rf"{_OPENING}(run|start|trigger|launch|execute|activate)\b")
+_RUNS = re.compile(rf"{OPENING}(run|start|trigger|launch|execute|activate)\b")
 
 # "what's the temperature out there", "when is the next cold front expected" ask the weather, not a thermostat
 # (8 weather sentences of the training pool the model read so move; "what does the outside thermostat read"
@@ -100,18 +100,18 @@ _ENDS_A_TIMER = re.compile(
 
 # "turn of the hall way lamp", "swich of the fan": "off" typed short (all 51 training sentences that open so are
 # HassTurnOff; the model read some as a dimming or a switch-on, or refused them)
-_TURN_OF = re.compile(rf"{_OPENING}(turn|switch|swich|swtich|trun|tuen) of\b")
+_TURN_OF = re.compile(rf"{OPENING}(turn|switch|swich|swtich|trun|tuen) of\b")
 
 
 # "pause the sonos one in the walk-in closet" pauses, it skips nothing (v1.5.0's model said HassMediaNext): every
 # in-scope training sentence that opens with "pause" is a pause (364) or a mute (2)
-_OPENS_WITH_PAUSE = re.compile(rf"{_OPENING}pause\b")
+_OPENS_WITH_PAUSE = re.compile(rf"{OPENING}pause\b")
 
 
 # "switch off all the lights please i'm going to bed" is no state question: none of the training pool's 480 in-scope
 # sentences that open with switch/turn on/off is one
 _OPENS_WITH_SWITCH = {
-    particle: re.compile(rf"{_OPENING}(switch|turn) {particle}\b") for particle in ("on", "off")
+    particle: re.compile(rf"{OPENING}(switch|turn) {particle}\b") for particle in ("on", "off")
 }
 
 
@@ -192,9 +192,9 @@ _CANCELS_A_TIMER = re.compile(
 # "which band sings nevermind" are about an album); the model refused "run the good morning routine", "open the
 # water main", "no, ignore me, sorry", "scratch that, doesn't matter"
 _RUNS_A_ROUTINE = re.compile(
-    rf"{_OPENING}(run|start|activate|trigger|execute) (the|my|our) .*\b(routine|script|scene)\b"
+    rf"{OPENING}(run|start|activate|trigger|execute) (the|my|our) .*\b(routine|script|scene)\b"
 )
-_OPENS_A_VALVE = re.compile(rf"{_OPENING}open (the|my|our) .*\b(main|valve|tap|stopcock)\b")
+_OPENS_A_VALVE = re.compile(rf"{OPENING}open (the|my|our) .*\b(main|valve|tap|stopcock)\b")
 _A_LEVEL = re.compile(r"\d|percent|%|\bhalf\b|\bquarter\b")
 _TAKES_IT_BACK = re.compile(
     r"\b(ignore me|scratch that|cancel that|forget it|forget that|never ?mind|disregard that)\b"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from device_agent.intent_rules import LIGHT_INTENTS, outside_slots, says
+from device_agent.intent_rules import LIGHT_INTENTS, OPENING, outside_slots, says
 from device_agent.schema import Schema
 
 # intents that start something, and the words that stop it: "stop vacuuming" is no HassVacuumStart
@@ -412,7 +412,7 @@ _NOT_A_REQUEST = (
         r"|\bmute (the |my )?(video|camera|cam|mic|microphone|iphone|android|phone|mobile|zoom|call)\b"
     ),
     re.compile(
-        r"^\W*((please|can you|could you|hey) )?(start|open|launch|close) (up )?(a |the |my |an )?(zoom|teams|skype"
+        rf"{OPENING}(start|open|launch|close) (up )?(a |the |my |an )?(zoom|teams|skype"
         r"|spreadsheet|note ?pad|presentation|meditation|quiz|browser|app|document|file|email|word document"
         r"|powerpoint|excel|tab)\b"
     ),
@@ -421,7 +421,7 @@ _NOT_A_REQUEST = (
     re.compile(
         r"\b(my|the) (screen|tablet|ipad|watch|kindle|phone) (volume|brightness|sound|display)\b"
         r"|\b(volume|brightness|sound|display)\b.{0,15}\b(my|the) screen\b"
-        r"|^\W*((please|can you|could you) )?(switch|turn) (on|off) (my|the) (screen|tablet)\b"
+        rf"|{OPENING}(switch|turn) (on|off) (my|the) (screen|tablet)\b"
         r"|\bvideo on my (screen|watch|kindle|laptop|phone|tablet|ipad)\b|\bwhat does an? \w+ (do|for)\b"
     ),
     # the home's commands in another language ("öffne das garagentor zu bitte", "sluk lampen"; words no English
@@ -434,7 +434,7 @@ _NOT_A_REQUEST = (
         r"|woonkamer)\b"
     ),
     # errands: recording, booking, calling, writing to someone
-    re.compile(r"^\W*((please|can you|could you) )?(record|book|call|text|email|e-mail|message|ring|dial)\b"),
+    re.compile(rf"{OPENING}(record|book|call|text|email|e-mail|message|ring|dial)\b"),
     # figures of speech: "she lights up the room", "not the brightest bulb", "under the weather"
     re.compile(
         r"\bunder the weather\b|\bbrightest bulb\b|\blights? up (the|a|every) room\b|\bnew leaf\b"

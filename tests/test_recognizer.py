@@ -824,6 +824,7 @@ def test_a_gadgets_lock_torch_app_or_microphone_and_the_weather_since_monday_are
         "mute the iphone",
         "it's been windy since monday",
         "turn the screen volume up",
+        "would you switch off my tablet",  # the openings every word route reads
         "skip this video on my watch",
         "what does a deebot do",
         "öffne das garagentor zu bitte",
